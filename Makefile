@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Both create .venv with a Python >= 3.12 (found by tools/find-python) and install pinned versions.
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+PIP   := $(PY) -m pip --disable-pip-version-check --quiet
+
+.PHONY: demo test test-fast bench lock clean-venv
+
+$(PY):
+	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml requirements/constraints.txt
+	$(PIP) install -c requirements/constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/tumour-abm run scenarios/default.yaml --seed 1 --out runs/demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -m "not slow"
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_benchmarks.py
+
+# Re-resolve every dependency (with all extras) in a scratch venv and pin the result.
+lock:
+	@py=$$(tools/find-python) && rm -rf .lock-venv && "$$py" -m venv .lock-venv
+	.lock-venv/bin/pip --disable-pip-version-check --quiet install '.[viz,dist,dev]'
+	{ echo "# Exact versions for every dependency of tumour_abm and its extras (viz, dist, dev), Python 3.12."; \
+	  echo "# Regenerate with 'make lock' after changing pyproject.toml."; \
+	  .lock-venv/bin/pip freeze --exclude tumour_abm; } > requirements/constraints.txt
+	rm -rf .lock-venv
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""One module per cell type: its parameters (with units and sources), its state and its rules."""

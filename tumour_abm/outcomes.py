@@ -1,0 +1,50 @@
+"""Outcomes of one run, computed from the tumour burden at every step (not only the recorded rows)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scenario import ResponseParams
+
+
+def summarise_burden(
+    day: np.ndarray, burden: np.ndarray, treatment_start_day: float, response: ResponseParams
+) -> dict[str, float | int | bool | str]:
+    """Burden outcomes: final and nadir, area under the curve, time to progression (censored) and best response.
+
+    Progression is a rise of `progression_change` over the running nadir since treatment start; best response
+    follows RECIST's order CR > PR > PD > SD, with burden (a cell count on a section) in place of diameters.
+    """
+    day = np.asarray(day, dtype=np.float64)
+    burden = np.asarray(burden, dtype=np.float64)
+    nadir = int(np.argmin(burden))
+    after = day >= treatment_start_day
+    start = burden[after][0]
+    post_day, post = day[after], burden[after]
+
+    running_nadir = np.minimum.accumulate(post)
+    progressed_at = np.flatnonzero((post >= (1.0 + response.progression_change) * running_nadir) & (post > 0))
+    progressed = bool(len(progressed_at))
+    ttp = (post_day[progressed_at[0]] if progressed else post_day[-1]) - treatment_start_day
+
+    change = (post[1:].min() - start) / start if start > 0 and len(post) > 1 else 0.0
+    eliminated = bool((post == 0).any())
+    if eliminated:
+        best = "CR"
+    elif change <= response.partial_response_change:
+        best = "PR"
+    elif progressed:
+        best = "PD"
+    else:
+        best = "SD"
+    return {
+        "final_tumour": int(burden[-1]),
+        "min_tumour": int(burden[nadir]),
+        "nadir_day": float(day[nadir]),
+        "tumour_auc_cell_days": float(np.trapezoid(burden, day)),
+        "time_to_progression_d": float(ttp),
+        "progressed": progressed,
+        "eliminated": eliminated,
+        "best_response": best,
+        "best_change": float(change),
+    }

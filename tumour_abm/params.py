@@ -1,0 +1,57 @@
+"""Parameter declarations: every default lives once, beside the code that uses it, with unit and source.
+
+A cell type or therapy declares its parameters as a `Params` subclass whose fields are made with `param()`.
+The scenario schema is built from these classes, so a default is never typed a second time, and
+`tumour-abm params` lists every value with its unit and source from the same declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ASSUMED = "assumed"
+
+
+def param(default: Any, *, unit: str, source: str, **constraints: Any) -> Any:
+    """A parameter field: default value, unit ("1" for dimensionless) and source (or "assumed ...")."""
+    if not unit or not source:
+        raise ValueError("every parameter needs a unit and a source")
+    return Field(default, json_schema_extra={"unit": unit, "source": source}, **constraints)
+
+
+def section(cls: type[BaseModel], description: str) -> Any:
+    """A nested group of parameters, defaulting to the group's own defaults."""
+    return Field(default_factory=cls, description=description)
+
+
+class Params(BaseModel):
+    """Base of every parameter group: unknown keys are errors, values are frozen, no silent coercion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    path: str
+    value: Any
+    unit: str
+    source: str
+
+
+def iter_params(model: BaseModel, prefix: str = "") -> Iterator[ParamRow]:
+    """Walk a parameter tree depth-first, yielding each leaf declared with `param()`."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if isinstance(value, BaseModel):
+            yield from iter_params(value, prefix=f"{path}.")
+        elif isinstance(value, dict) and value and all(isinstance(v, BaseModel) for v in value.values()):
+            for key, item in value.items():
+                yield from iter_params(item, prefix=f"{path}.{key}.")
+        elif "unit" in extra:
+            yield ParamRow(path, value, str(extra["unit"]), str(extra["source"]))

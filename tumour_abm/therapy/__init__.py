@@ -1,0 +1,1 @@
+"""Therapies: selinexor pharmacokinetics and pharmacodynamics, schedules (when) and products (what)."""
