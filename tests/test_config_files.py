@@ -162,7 +162,7 @@ def test_list_item_and_model_validator(tmp_path):
     assert (p.line, p.key_path, p.value) == (4, "output.snapshot_days.1", "soon")
     text = "grid: {width_sites: 10, height_sites: 10}\ncancer: {initial_cells: 500}\n"
     p = only(problems_of(write(tmp_path, "big.yaml", text)))
-    assert "does not fit on the grid" in p.message and not p.message.startswith("Value error")
+    assert "do not fit on the grid" in p.message and not p.message.startswith("Value error")
     assert p.line is not None and p.value is None
 
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import numpy as np
 import mesa
+import numpy as np
 from mesa.discrete_space import PropertyLayer
 
 from .cells.cancer import CancerPopulation
+from .cells.car_t import CarTPopulation
+from .cells.macrophage import MacrophagePopulation
+from .cells.motility import uphill_steps
+from .cells.neutrophil import NeutrophilPopulation
+from .cells.nk import NKPopulation
 from .fields import Fields
 from .reporters import TIMESERIES
 from .scenario import Scenario
-from .space import make_grid, place_vessels
+from .space import count_neighbours, make_grid, place_vessels
+from .therapy.effects import TherapyEffects
 
-# Site codes of the occupancy snapshot.
-EMPTY, VESSEL, CANCER = 0, 1, 2
+# Site codes of the occupancy map (snapshots, browser view).
+SITE_CODES = ("empty", "vessel", "cancer", "nk", "car_t", "macrophage_m1", "macrophage_m2", "neutrophil")
+EMPTY, VESSEL, CANCER, NK, CAR_T, M1, M2, NEUTROPHIL = range(len(SITE_CODES))
 
 
 class TumourModel(mesa.Model):
@@ -36,14 +43,27 @@ class TumourModel(mesa.Model):
         self.placeable = ~self.vessels
         self.fields = Fields(self.grid, scenario.fields, g.site_um, scenario.time.dt_min)
         self.drug_nM = 0.0
+        self.therapy = TherapyEffects()
+        self.net_shield = scenario.neutrophil.net_kill_shield
 
-        self.cancer = CancerPopulation(self, scenario.cancer, self.rng)
+        self.cancer = CancerPopulation(self, scenario.cancer, self.rng, self.vessels.shape)
         centre = ((g.width_sites - 1) / 2.0, (g.height_sites - 1) / 2.0)
         self.cancer.seed(self.placeable & self.grid.empty.data, centre, g.site_um)
+        self.macrophages = MacrophagePopulation(self, scenario.macrophage)
+        self.neutrophils = NeutrophilPopulation(self, scenario.neutrophil)
+        self.nk = NKPopulation(self, scenario.nk)
+        self.car_t = CarTPopulation(self, scenario.car_t)
+        self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t)  # their order within a step
+        for population in self.immune:
+            population.seed()
+        self.uphill = uphill_steps(self.fields["chemokine"])
+        self._near_cancer: tuple[int, np.ndarray] | None = None
 
         self.datacollector = mesa.DataCollector(model_reporters={k: r.measure for k, r in TIMESERIES.items()})
         self._record_every = max(1, int(round(scenario.output.record_every_h / self.dt_h)))
-        self.burden = [self.cancer.n_alive]  # every step, for outcomes that need full resolution
+        # Every step, for outcomes that need full time resolution (nadirs, peaks).
+        self.history: dict[str, list[int]] = {"cancer": [], "car_t": [], "neutrophils": []}
+        self._remember()
         self.datacollector.collect(self)
 
     @property
@@ -55,12 +75,16 @@ class TumourModel(mesa.Model):
         return self.spec.time.n_steps
 
     def step(self) -> None:
-        """Phases, in order: drug exposure → fields (secretion, diffusion, decay) → cancer death and growth →
-        record. Immune cells and therapy events take their places between these as they are added."""
+        """Phases, in order: drug exposure → fields (secretion, diffusion, decay) → recruitment → macrophages →
+        neutrophils → NK cells → CAR-T cells → cancer death and growth → record."""
         self._update_drug()
         self._update_fields()
-        self.cancer.step(self.dt_h, self.placeable, next_to_m2=None, growth_factor=1.0)
-        self.burden.append(self.cancer.n_alive)
+        for population in (self.nk, self.macrophages, self.neutrophils):
+            population.recruit()
+        for population in self.immune:
+            population.step()
+        self.cancer.step(self.dt_h, self.placeable, self._next_to_m2(), self.therapy.tumour_growth_factor)
+        self._remember()
         if self.steps % self._record_every == 0 or self.steps == self.n_steps:
             self.datacollector.collect(self)
         if self.steps >= self.n_steps:
@@ -68,24 +92,54 @@ class TumourModel(mesa.Model):
 
     def _update_drug(self) -> None:
         # No dosing is scheduled yet, so plasma selinexor is zero; effects still relax through their compartments.
-        self.cancer.drug.update(self.drug_nM, self.dt_h)
+        c = self.drug_nM
+        self.cancer.drug.update(c, self.dt_h)
+        self.car_t.drug.update(c)
+        self.macrophages.drug.update(c)
+        self.neutrophils.drug.update(c, self.dt_h)
 
     def _update_fields(self) -> None:
         p = self.spec.cancer
         rows = self.cancer.rows()
-        shape = self.vessels.shape
-        sites = self.cancer.x[rows].astype(np.int64) * shape[1] + self.cancer.y[rows]
-        occupied = np.bincount(sites, minlength=shape[0] * shape[1]).reshape(shape).astype(np.float32)
-        self.fields.step(
-            {
-                "chemokine": occupied * (p.chemokine_per_h / 60.0),
-                "tgfb": occupied * (p.tgfb_per_h / 60.0),
-            }
-        )
+        cancer_sites = np.stack([self.cancer.x[rows], self.cancer.y[rows]], axis=1)
+        releases = [("chemokine", cancer_sites, p.chemokine_per_h), ("tgfb", cancer_sites, p.tgfb_per_h)]
+        for population in self.immune:
+            releases += population.secretion()
+        sources: dict[str, np.ndarray] = {}
+        for name, sites, per_cell_per_h in releases:
+            if len(sites) and per_cell_per_h > 0:
+                src = sources.setdefault(name, np.zeros(self.vessels.shape, dtype=np.float32))
+                np.add.at(src, (sites[:, 0], sites[:, 1]), per_cell_per_h / 60.0)
+        self.fields.step(sources)
+        if len(self.agents) > self.cancer.n_alive:  # immune cells present: they follow the chemokine
+            self.uphill = uphill_steps(self.fields["chemokine"])
+
+    def near_cancer(self) -> np.ndarray:
+        """Sites next to a cancer cell (where a walking killer stops), computed once per step."""
+        if self._near_cancer is None or self._near_cancer[0] != self.steps:
+            self._near_cancer = (self.steps, count_neighbours(self.cancer.row_at >= 0) > 0)
+        return self._near_cancer[1]
+
+    def _next_to_m2(self) -> np.ndarray | None:
+        m2 = [a.cell.coordinate for a in self.macrophages.agents() if a.m2]
+        if not m2:
+            return None
+        mask = np.zeros(self.vessels.shape, dtype=bool)
+        mask[tuple(np.array(m2).T)] = True
+        return count_neighbours(mask) > 0
+
+    def _remember(self) -> None:
+        self.history["cancer"].append(self.cancer.n_alive)
+        self.history["car_t"].append(self.car_t.count())
+        self.history["neutrophils"].append(self.neutrophils.count())
 
     def occupancy(self) -> np.ndarray:
-        """Site codes (EMPTY, VESSEL, CANCER) for snapshots and the browser view."""
+        """Site codes (see SITE_CODES) for snapshots and the browser view."""
         codes = np.where(self.vessels, VESSEL, EMPTY).astype(np.int8)
-        rows = self.cancer.rows()
-        codes[self.cancer.x[rows], self.cancer.y[rows]] = CANCER
+        codes[self.cancer.row_at >= 0] = CANCER
+        for population, code in ((self.nk, NK), (self.car_t, CAR_T), (self.neutrophils, NEUTROPHIL)):
+            for a in population.agents():
+                codes[a.cell.coordinate] = code
+        for a in self.macrophages.agents():
+            codes[a.cell.coordinate] = M2 if a.m2 else M1
         return codes

@@ -48,3 +48,19 @@ def summarise_burden(
         "best_response": best,
         "best_change": float(change),
     }
+
+
+def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray, m1: int, m2: int) -> dict:
+    """CAR-T expansion peak, the neutrophil nadir (neutropenia) and the final macrophage balance."""
+    day = np.asarray(day, dtype=np.float64)
+    peak = int(np.argmax(car_t))
+    nadir = int(np.argmin(neutrophils))
+    return {
+        "car_t_peak": int(car_t[peak]),
+        "car_t_peak_day": float(day[peak]),
+        "neutrophil_nadir": int(neutrophils[nadir]),
+        "neutrophil_nadir_day": float(day[nadir]),
+        "macrophage_m1_final": int(m1),
+        "macrophage_m2_final": int(m2),
+        "m1_m2_ratio_final": float(m1 / m2) if m2 else float("nan"),
+    }

@@ -31,7 +31,14 @@ def _field_mean(name: str) -> Callable[[TumourModel], float]:
 
 
 # Output name of each cause of cancer-cell death, as counted by CancerPopulation.kill(rows, cause).
-DEATH_OUTPUTS = {"died_drug": "drug", "died_basal": "basal"}
+DEATH_OUTPUTS = {
+    "killed_nk_granzyme": "nk_granzyme",
+    "killed_nk_trail": "nk_trail",
+    "killed_car_t": "car_t",
+    "killed_macrophage": "macrophage",
+    "died_drug": "drug",
+    "died_basal": "basal",
+}
 
 
 def _deaths(cause: str) -> Callable[[TumourModel], float]:
@@ -43,10 +50,28 @@ TIMESERIES: dict[str, Reporter] = {
     "day": Reporter("day", "d", lambda m: m.time_h / 24.0),
     "cancer_alive": Reporter("live cancer cells", "cells", lambda m: m.cancer.n_alive),
     "divisions": Reporter("cancer divisions (cumulative)", "cells", lambda m: m.cancer.divisions),
-    "died_drug": Reporter("cancer cells killed by selinexor (cumulative)", "cells", _deaths(DEATH_OUTPUTS["died_drug"])),
-    "died_basal": Reporter(
-        "cancer cells dying of basal apoptosis (cumulative)", "cells", _deaths(DEATH_OUTPUTS["died_basal"])
+    "killed_nk": Reporter(
+        "cancer cells killed by NK cells (cumulative)", "cells", lambda m: m.cancer.deaths["nk_granzyme"] + m.cancer.deaths["nk_trail"]
     ),
+    "killed_nk_granzyme": Reporter("cancer cells killed by NK granzyme (cumulative)", "cells", _deaths("nk_granzyme")),
+    "killed_nk_trail": Reporter("cancer cells killed by NK TRAIL death receptors (cumulative)", "cells", _deaths("nk_trail")),
+    "killed_car_t": Reporter("cancer cells killed by CAR-T cells (cumulative)", "cells", _deaths("car_t")),
+    "killed_macrophage": Reporter("cancer cells phagocytosed by M1 macrophages (cumulative)", "cells", _deaths("macrophage")),
+    "died_drug": Reporter("cancer cells killed by selinexor (cumulative)", "cells", _deaths("drug")),
+    "died_basal": Reporter("cancer cells dying of basal apoptosis (cumulative)", "cells", _deaths("basal")),
+    "nk_total": Reporter("NK cells", "cells", lambda m: m.nk.count()),
+    "nk_nkg2a_pos": Reporter("NKG2A+ NK cells", "cells", lambda m: m.nk.count(lambda a: a.nkg2a)),
+    "nk_exhausted": Reporter("NK cells without granules", "cells", lambda m: m.nk.count(lambda a: a.exhausted)),
+    "car_t_total": Reporter("CAR-T cells", "cells", lambda m: m.car_t.count()),
+    "car_t_exhausted": Reporter("exhausted CAR-T cells", "cells", lambda m: m.car_t.count(lambda a: a.exhausted)),
+    "car_t_nkg2a_mean": Reporter(
+        "mean NKG2A on CAR-T cells", "0-1", lambda m: _mean_or_nan(np.array([a.nkg2a for a in m.car_t.agents()]))
+    ),
+    "macrophage_m1": Reporter("M1 macrophages", "cells", lambda m: m.macrophages.count(lambda a: not a.m2)),
+    "macrophage_m2": Reporter("M2 macrophages", "cells", lambda m: m.macrophages.count(lambda a: a.m2)),
+    "neutrophils": Reporter("neutrophils", "cells", lambda m: m.neutrophils.count()),
+    "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),
+    "nets_formed": Reporter("NETs formed (cumulative)", "NETs", lambda m: m.neutrophils.events["nets_formed"]),
     "selinexor_nM": Reporter("selinexor plasma concentration", "nM", lambda m: m.drug_nM),
     "hla_e_mean": Reporter("mean HLA-E on cancer cells", "relative", lambda m: _mean_or_nan(m.cancer.hla_e(m.cancer.rows()))),
     "trail_r_mean": Reporter(
@@ -60,7 +85,9 @@ TIMESERIES: dict[str, Reporter] = {
 }
 
 # Columns of the population plot, in drawing order.
-POPULATIONS = ("cancer_alive",)
+POPULATIONS = ("cancer_alive", "nk_total", "car_t_total", "macrophage_m1", "macrophage_m2", "neutrophils")
+# Columns of the kills plot.
+KILLS = ("killed_nk_granzyme", "killed_nk_trail", "killed_car_t", "killed_macrophage", "died_drug")
 
 
 def label(name: str) -> str:

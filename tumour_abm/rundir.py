@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
 import subprocess
 import sys
@@ -55,8 +56,18 @@ def manifest(result: Result, scenario_file: str | None) -> dict:
     }
 
 
+def _json_safe(value):
+    """NaN (an undefined outcome, e.g. a ratio with no denominator) becomes null: JSON has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
 def write_json(path: Path, data: dict) -> Path:
-    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(_json_safe(data), indent=2, ensure_ascii=False, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
 
 
 def write_run(result: Result, out_dir: Path, scenario_file: str | None = None) -> Path:

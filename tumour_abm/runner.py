@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .model import TumourModel
-from .outcomes import summarise_burden
+from .outcomes import summarise_burden, summarise_immune
 from .reporters import DEATH_OUTPUTS
 from .scenario import Scenario
 
@@ -82,9 +82,13 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     wall_s = time.perf_counter() - t0
 
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    day = np.arange(len(model.burden)) * model.dt_h / 24.0
-    summary = summarise_burden(day, np.array(model.burden), 0.0, scenario.response)
+    history = {name: np.array(values) for name, values in model.history.items()}
+    day = np.arange(len(history["cancer"])) * model.dt_h / 24.0
+    summary = summarise_burden(day, history["cancer"], 0.0, scenario.response)
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
+    summary["killed_nk"] = summary["killed_nk_granzyme"] + summary["killed_nk_trail"]
+    m1 = model.macrophages.count(lambda a: not a.m2)
+    summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
     return Result(
         scenario=scenario,
         seed=seed,

@@ -12,6 +12,10 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from .cells.cancer import CancerParams, MicroenvironmentParams
+from .cells.car_t import CarTParams
+from .cells.macrophage import MacrophageParams
+from .cells.neutrophil import NeutrophilParams
+from .cells.nk import NKParams
 from .config_files import load_model
 from .fields import AllFieldParams
 from .params import Params, param, section
@@ -56,6 +60,10 @@ class Scenario(Params):
     time: TimeParams = section(TimeParams, "time step and duration")
     cancer: CancerParams = section(CancerParams, "the cancer cells")
     microenvironment: MicroenvironmentParams = section(MicroenvironmentParams, "niche signals")
+    nk: NKParams = section(NKParams, "NK cells")
+    car_t: CarTParams = section(CarTParams, "CAR-T cells")
+    macrophage: MacrophageParams = section(MacrophageParams, "macrophages (M1/M2)")
+    neutrophil: NeutrophilParams = section(NeutrophilParams, "neutrophils and NETs")
     fields: AllFieldParams = section(AllFieldParams, "diffusing signals")
     response: ResponseParams = section(ResponseParams, "response categories and progression")
     output: OutputParams = section(OutputParams, "what a run records")
@@ -64,10 +72,18 @@ class Scenario(Params):
     def _tumour_fits(self) -> Scenario:
         sites = self.grid.width_sites * self.grid.height_sites
         usable = sites - int(round(self.grid.vessel_fraction * sites))
-        if self.cancer.initial_cells > usable:
+        cells = {
+            "cancer.initial_cells": self.cancer.initial_cells,
+            "nk.initial_count": self.nk.initial_count,
+            "car_t.initial_count": self.car_t.initial_count,
+            "macrophage.initial_count": self.macrophage.initial_count,
+            "neutrophil.initial_count": self.neutrophil.initial_count,
+        }
+        if sum(cells.values()) > usable:
+            given = ", ".join(f"{k} = {v}" for k, v in cells.items() if v)
             raise ValueError(
-                f"cancer.initial_cells = {self.cancer.initial_cells} does not fit on the grid: "
-                f"at most {usable} free sites ({self.grid.width_sites} x {self.grid.height_sites} minus vessels)"
+                f"the initial cells ({given}) do not fit on the grid: at most {usable} free sites "
+                f"({self.grid.width_sites} x {self.grid.height_sites} minus vessels)"
             )
         return self
 

@@ -35,20 +35,40 @@ def place_vessels(params: GridParams, rng: np.random.Generator) -> np.ndarray:
     return vessels.reshape(shape)
 
 
-def count_free_neighbours(free: np.ndarray) -> np.ndarray:
-    """For every site, how many of its (up to eight) Moore neighbours are free; vectorised by slicing."""
-    padded = np.pad(free.astype(np.int8), 1, constant_values=0)
-    w, h = free.shape
-    total = np.zeros(free.shape, dtype=np.int8)
+def count_neighbours(mask: np.ndarray) -> np.ndarray:
+    """For every site, how many of its (up to eight) Moore neighbours are in `mask`; vectorised by slicing."""
+    padded = np.pad(mask.astype(np.int8), 1, constant_values=0)
+    w, h = mask.shape
+    total = np.zeros(mask.shape, dtype=np.int8)
     for dx, dy in MOORE_OFFSETS:
         total += padded[1 + dx : 1 + dx + w, 1 + dy : 1 + dy + h]
     return total
 
 
-def free_neighbour_sites(x: int, y: int, free: np.ndarray) -> np.ndarray:
-    """The free Moore neighbours of one site, as an (n, 2) array in MOORE_OFFSETS order."""
-    cand = MOORE_OFFSETS + (x, y)
+def moore_dilate(mask: np.ndarray) -> np.ndarray:
+    """Sites that are in `mask` or next to a site in it (Moore neighbourhood), by slicing."""
+    return (count_neighbours(mask) > 0) | mask
+
+
+_MOORE = tuple((int(dx), int(dy)) for dx, dy in MOORE_OFFSETS)
+
+
+def free_neighbour_sites(
+    x: int, y: int, free: np.ndarray, blocked: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """The Moore neighbours of one site that are `free` (and not `blocked`), in MOORE_OFFSETS order.
+
+    Plain Python on purpose: for eight sites it is several times faster than building numpy arrays,
+    and it runs for every cell that divides or has to step aside.
+    """
     w, h = free.shape
-    inside = (cand[:, 0] >= 0) & (cand[:, 0] < w) & (cand[:, 1] >= 0) & (cand[:, 1] < h)
-    cand = cand[inside]
-    return cand[free[cand[:, 0], cand[:, 1]]]
+    return [
+        (i, j)
+        for i, j in moore_neighbours(x, y, w, h)
+        if free.item(i, j) and (blocked is None or not blocked.item(i, j))
+    ]
+
+
+def moore_neighbours(x: int, y: int, w: int, h: int) -> list[tuple[int, int]]:
+    """The in-bounds Moore neighbours of (x, y) on a w × h grid, in MOORE_OFFSETS order."""
+    return [(x + dx, y + dy) for dx, dy in _MOORE if 0 <= x + dx < w and 0 <= y + dy < h]

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from ..params import ASSUMED, Params, param
 from ..rules import drug_effect, hill, per_hour, per_step_probability
-from ..space import count_free_neighbours, free_neighbour_sites
+from ..space import count_neighbours, free_neighbour_sites
 from ..therapy.pd import EffectCompartment
 
 AntigenName = Literal["CD19", "CD20", "CD38", "BCMA"]
@@ -191,10 +191,11 @@ def death_rates_per_h(p: CancerParams, e_apoptosis: float) -> tuple[float, float
 class CancerPopulation:
     """All cancer cells of one model as columns indexed by row; rows of dead cells are reused."""
 
-    def __init__(self, model, params: CancerParams, rng: np.random.Generator):
+    def __init__(self, model, params: CancerParams, rng: np.random.Generator, shape: tuple[int, int]):
         self.model = model
         self.params = params
         self.rng = rng
+        self.row_at = np.full(shape, -1, dtype=np.int64)  # site → row of the cancer cell there, −1 if none
         self.drug = CancerDrugResponse(params)
         self.deaths: Counter[str] = Counter()
         self.divisions = 0
@@ -288,11 +289,13 @@ class CancerPopulation:
         for cell, row in zip(cells, rows):
             self.agents[row] = CancerCell(self.model, cell, int(row))
         self.alive[rows] = True
+        self.row_at[xs, ys] = rows
         return rows
 
     def kill(self, rows: np.ndarray | list[int], cause: str) -> None:
         """Remove cells and count them under `cause` (e.g. 'drug', 'nk_granzyme', 'car_t')."""
         for row in np.atleast_1d(rows):
+            self.row_at[self.x[row], self.y[row]] = -1
             self.agents[row].remove()
             self.agents[row] = None
             self.alive[row] = False
@@ -315,7 +318,7 @@ class CancerPopulation:
 
         free = self.model.grid.empty.data & placeable
         # Only cells with room can divide (contact inhibition): the interior of a mass is never drawn.
-        room = count_free_neighbours(free)[self.x[rows], self.y[rows]] > 0
+        room = count_neighbours(free)[self.x[rows], self.y[rows]] > 0
         rows = rows[room]
         if not len(rows):
             return
@@ -330,7 +333,7 @@ class CancerPopulation:
         xs, ys, placed = [], [], []
         for row in parents:
             options = free_neighbour_sites(int(self.x[row]), int(self.y[row]), free)
-            if not len(options):
+            if not options:
                 continue
             tx, ty = options[self.rng.integers(len(options))]
             free[tx, ty] = False

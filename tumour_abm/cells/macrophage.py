@@ -1,0 +1,136 @@
+"""Macrophages (biology.md, "Macrophage"): M1/M2 polarisation driven by IL-10, TGF-β, IFN-γ and selinexor,
+selinexor's depletion of M2 cells, cytokine secretion, and M1 phagocytosis boosted by antibodies (ADCP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..params import ASSUMED, param
+from ..rules import drug_effect, hill
+from .contact import kill_probability
+from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
+
+
+class MacrophageParams(ImmuneParams):
+    influx_per_d: float = param(0.0, unit="cells/d", source="scenario: entry next to vessels", ge=0)
+    m2_fraction: float = param(0.7, unit="1", source=f"{ASSUMED}: tumour-associated macrophages skew M2", ge=0, le=1)
+    death_per_d: float = param(0.1, unit="1/d", source=ASSUMED, ge=0)
+    speed_um_per_min: float = param(4.0, unit="µm/min", source="GBM PhysiCell model", ge=0)
+    engaged_speed_um_per_min: float = param(0.4, unit="µm/min", source="GBM PhysiCell model", ge=0)
+    m1_to_m2_per_d: float = param(0.25, unit="1/d", source="QSPIO NSCLC", ge=0)
+    polarising_half_max: float = param(0.5, unit="a.u.", source=f"H(IL-10 + TGF-β); {ASSUMED}", gt=0)
+    m2_to_m1_per_d: float = param(0.02, unit="1/d", source="QSPIO", ge=0)
+    drug_repolarisation_per_d: float = param(
+        0.5, unit="1/d", source="selinexor shifts M2 → M1, review [55]; size per biology.md", ge=0
+    )
+    drug_ec50_nM: float = param(100.0, unit="nM", source=f"E_mac; {ASSUMED}", gt=0)
+    drug_hill: float = param(1.0, unit="1", source=ASSUMED, gt=0)
+    ifng_repolarisation_per_d: float = param(
+        0.2, unit="1/d", source=f"IFN-γ favours M1, review [55]; {ASSUMED}", ge=0
+    )
+    ifng_half_max: float = param(0.5, unit="a.u.", source=ASSUMED, gt=0)
+    m2_drug_death_per_d: float = param(
+        0.2, unit="1/d", source=f"selinexor depletes lymphoma-associated macrophages, review [54]; {ASSUMED}", ge=0
+    )
+    il10_per_h: float = param(1.0, unit="a.u./cell/h", source=f"M2 secrete IL-10; {ASSUMED}", ge=0)
+    tgfb_per_h: float = param(0.5, unit="a.u./cell/h", source=f"M2 secrete TGF-β; {ASSUMED}", ge=0)
+    secretion_drug_max_reduction: float = param(
+        0.5, unit="1", source="selinexor lowers IL-10, review [68,73] (biology.md)", ge=0, le=1
+    )
+    m1_ifng_per_h: float = param(
+        0.5, unit="a.u./cell/h", source=f"M1 pro-inflammatory signal, drawn into the IFN-γ field; {ASSUMED}", ge=0
+    )
+    phagocytosis_per_h: float = param(0.05, unit="1/h", source=ASSUMED, ge=0)
+    adcp_gain: float = param(2.0, unit="1 per unit opsonisation", source=f"antibody-dependent phagocytosis; {ASSUMED}", ge=0)
+    il10_half_max: float = param(0.5, unit="a.u.", source=f"IL-10 inhibits phagocytosis; {ASSUMED}", gt=0)
+    lilrb1_hypothesis: bool = param(
+        False, unit="-", source="HLA-E inhibits phagocytosis via LILRB1/2, review [60]: a hypothesis, off by default"
+    )
+    lilrb1_hla_e_half_max: float = param(1.0, unit="relative HLA-E", source=ASSUMED, gt=0)
+
+
+@dataclass
+class MacrophageDrugResponse:
+    params: MacrophageParams
+    effect: float = 0.0  # E_mac
+
+    def update(self, conc_nM: float) -> None:
+        self.effect = drug_effect(conc_nM, self.params.drug_ec50_nM, self.params.drug_hill)
+
+
+def phagocytosis_per_h(p: MacrophageParams, *, opsonisation: float, il10: float, hla_e: float) -> float:
+    """M1 phagocytosis hazard of one target: antibody coating helps, IL-10 (and, if switched on, HLA-E) inhibits."""
+    rate = p.phagocytosis_per_h * (1.0 + p.adcp_gain * opsonisation) * (1.0 - hill(il10, p.il10_half_max))
+    if p.lilrb1_hypothesis:
+        rate *= 1.0 - hill(hla_e, p.lilrb1_hla_e_half_max)
+    return rate
+
+
+class Macrophage(ImmuneCell):
+    def __init__(self, model, cell, pop: MacrophagePopulation, m2: bool):
+        super().__init__(model, cell, pop)
+        self.m2 = m2
+
+    def step(self, target: int | None) -> None:
+        m, pop, p = self.model, self.pop, self.pop.params
+        e_mac = pop.drug.effect
+        if self.m2 and self.chance(p.m2_drug_death_per_d / 24.0 * e_mac):
+            self.remove()
+            return
+        if self.outlived():
+            return
+        x, y = self.cell.coordinate
+        f = m.fields
+        if self.m2:
+            to_m1 = p.m2_to_m1_per_d + p.drug_repolarisation_per_d * e_mac + p.ifng_repolarisation_per_d * hill(
+                f["ifng"][x, y], p.ifng_half_max
+            )
+            if self.chance(to_m1 / 24.0):
+                self.m2 = False
+        else:
+            to_m2 = p.m1_to_m2_per_d * (1.0 + hill(f["il10"][x, y] + f["tgfb"][x, y], p.polarising_half_max))
+            if self.chance(to_m2 / 24.0):
+                self.m2 = True
+        self.engaged = False
+        if self.m2:
+            return
+        cancer = m.cancer
+        if target is None:
+            return
+        self.engaged = True
+        rate = phagocytosis_per_h(
+            p,
+            opsonisation=float(m.therapy.opsonisation(cancer.antigen, target)),
+            il10=float(f["il10"][x, y]),
+            hla_e=float(cancer.hla_e(target)),
+        )
+        tx, ty = int(cancer.x[target]), int(cancer.y[target])
+        if self.random.random() < kill_probability(rate, m.dt_h, f["nets"][tx, ty], m.net_shield):
+            cancer.kill([target], "macrophage")
+
+
+class MacrophagePopulation(ImmunePopulation):
+    agent_class = Macrophage
+
+    def __init__(self, model, params: MacrophageParams):
+        super().__init__(model, params, death_per_d=params.death_per_d, speed_um_per_min=params.speed_um_per_min,
+                         engaged_speed_um_per_min=params.engaged_speed_um_per_min, influx_per_d=params.influx_per_d)
+        self.drug = MacrophageDrugResponse(params)
+
+    def add(self, sites: np.ndarray, m2: bool | None = None) -> list[Macrophage]:
+        flags = self.model.rng.random(len(sites)) < self.params.m2_fraction if m2 is None else np.full(len(sites), m2)
+        grid = self.model.grid
+        return [Macrophage(self.model, grid[(int(x), int(y))], self, bool(f)) for (x, y), f in zip(sites, flags)]
+
+    def stop_mask(self) -> np.ndarray:
+        return self.model.near_cancer()
+
+    def secretion(self) -> list[tuple[str, np.ndarray, float]]:
+        p = self.params
+        agents = self.agents()
+        m2 = np.array([a.cell.coordinate for a in agents if a.m2], dtype=np.int64).reshape(-1, 2)
+        m1 = np.array([a.cell.coordinate for a in agents if not a.m2], dtype=np.int64).reshape(-1, 2)
+        cut = 1.0 - p.secretion_drug_max_reduction * self.drug.effect
+        return [("il10", m2, p.il10_per_h * cut), ("tgfb", m2, p.tgfb_per_h * cut), ("ifng", m1, p.m1_ifng_per_h)]
