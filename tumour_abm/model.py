@@ -41,6 +41,7 @@ class TumourModel(mesa.Model):
         self.vessels = place_vessels(g, self.rng)
         self.grid.add_property_layer(PropertyLayer.from_data("vessel", self.vessels))
         self.placeable = ~self.vessels
+        self.vessel_entry = self.placeable & (count_neighbours(self.vessels) > 0)  # where recruits enter
         self.fields = Fields(self.grid, scenario.fields, g.site_um, scenario.time.dt_min)
         self.drug_nM = 0.0
         self.therapy = TherapyEffects()

@@ -13,8 +13,8 @@ from numpy.typing import ArrayLike
 
 def hill(signal: ArrayLike, half_max: float, power: float = 1.0) -> np.ndarray | float:
     """H(s) = s^n / (s50^n + s^n), 0 for s <= 0."""
-    if isinstance(signal, float | int):  # one cell's signal: plain floats are much cheaper than numpy
-        sn = max(signal, 0.0) ** power
+    if isinstance(signal, float | int | np.floating):  # one cell's signal: plain floats are much cheaper
+        sn = max(float(signal), 0.0) ** power
         return sn / (half_max**power + sn)
     s = np.maximum(np.asarray(signal, dtype=np.float64), 0.0)
     sn = s**power
@@ -52,8 +52,8 @@ def per_step_probability(rate_per_h: ArrayLike, dt_h: float) -> np.ndarray | flo
 
     Exact for a constant hazard, so halving dt changes outcomes only by noise.
     """
-    if isinstance(rate_per_h, float | int):  # one cell's event: plain floats are much cheaper than numpy
-        return -math.expm1(-max(rate_per_h, 0.0) * dt_h)
+    if isinstance(rate_per_h, float | int | np.floating):  # one cell's event: plain floats are much cheaper
+        return -math.expm1(-max(float(rate_per_h), 0.0) * dt_h)
     p = -np.expm1(-np.maximum(np.asarray(rate_per_h, dtype=np.float64), 0.0) * dt_h)
     return p if p.ndim else float(p)
 

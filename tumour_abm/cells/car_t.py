@@ -56,7 +56,10 @@ class CarTParams(ImmuneParams):
     nkg2a_inhibition_weight: float = param(0.8, unit="1", source="biology.md CAR-T kill rule", ge=0)
     tgfb_max_suppression: float = param(0.5, unit="1", source="biology.md CAR-T kill rule", ge=0, le=1)
     tgfb_half_max: float = param(0.5, unit="a.u.", source=ASSUMED, gt=0)
-    ifng_per_h: float = param(1.0, unit="a.u./cell/h", source=f"engaged T cells secrete IFN-γ; {ASSUMED}", ge=0)
+    ifng_per_h: float = param(
+        600.0, unit="a.u./cell/h",
+        source=f"engaged T cells secrete IFN-γ; {ASSUMED}: one cell's own site reaches ~0.5 a.u., the half-max", ge=0,
+    )
 
 
 @dataclass
@@ -93,10 +96,11 @@ class CarTCell(ImmuneCell):
     fresh but inherit the lineage's division count and activation (CARCADE makes daughters from age and
     divisions only, born activated)."""
 
-    def __init__(self, model, cell, pop: CarTPopulation, divisions: int = 0, activated_h: float = 0.0):
+    def __init__(self, model, cell, pop: CarTPopulation, divisions: int = 0, activated_h: float = -np.inf):
         super().__init__(model, cell, pop)
         self.divisions = divisions  # divisions in this cell's lineage so far
-        self.activated_h = activated_h  # time of the last antigen encounter (or of birth, for daughters)
+        # Time of the last antigen encounter: never, for infused cells; the parent's, for daughters.
+        self.activated_h = activated_h
         self.engagements = 0
         self.load = 0.0  # checkpoint (PD-1, LAG-3, TIM-3) load
         self.nkg2a = 0.0

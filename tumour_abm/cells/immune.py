@@ -10,7 +10,6 @@ from mesa.discrete_space import CellAgent
 
 from ..params import Params, param
 from ..rules import per_step_probability
-from ..space import count_neighbours
 from .contact import neighbour_targets
 from .motility import place, walk
 
@@ -84,12 +83,10 @@ class ImmunePopulation:
     def entry_sites(self, n: int, where: str = "vessels") -> np.ndarray:
         """Up to n distinct free sites, chosen at random: next to a vessel (entry from blood) or anywhere."""
         m = self.model
-        free = m.grid.empty.data & m.placeable
-        if where == "vessels":
-            free &= count_neighbours(m.vessels) > 0
+        if n <= 0:
+            return np.empty((0, 2), dtype=np.int64)
+        free = m.grid.empty.data & (m.vessel_entry if where == "vessels" else m.placeable)
         candidates = np.argwhere(free)
-        if n <= 0 or not len(candidates):
-            return candidates[:0]
         return candidates[m.rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)]
 
     def seed(self) -> None:
@@ -140,8 +137,9 @@ class ImmunePopulation:
         m = self.model
         start = np.array([a.cell.coordinate for a in agents], dtype=np.int64)
         speeds = np.array([self.engaged_sites_per_step if a.engaged else self.sites_per_step for a in agents])
-        ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask())
-        place(agents, ends, m.grid, m.grid.empty.data & m.placeable, m.rng)
+        free = m.grid.empty.data & m.placeable
+        ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask(), free)
+        place(agents, start, ends, m.grid, free, m.rng)
 
     def secretion(self) -> list[tuple[str, np.ndarray, float]]:
         """(field, sites (n × 2), a.u. per cell per hour) for what this type's cells release this step."""

@@ -34,13 +34,17 @@ class MacrophageParams(ImmuneParams):
     m2_drug_death_per_d: float = param(
         0.2, unit="1/d", source=f"selinexor depletes lymphoma-associated macrophages, review [54]; {ASSUMED}", ge=0
     )
-    il10_per_h: float = param(1.0, unit="a.u./cell/h", source=f"M2 secrete IL-10; {ASSUMED}", ge=0)
-    tgfb_per_h: float = param(0.5, unit="a.u./cell/h", source=f"M2 secrete TGF-β; {ASSUMED}", ge=0)
+    il10_per_h: float = param(
+        20.0, unit="a.u./cell/h",
+        source=f"M2 secrete IL-10; {ASSUMED}: ~150 M2 per 4 mm² keep IL-10 near its 0.5 a.u. half-maxima", ge=0,
+    )
+    tgfb_per_h: float = param(10.0, unit="a.u./cell/h", source=f"M2 secrete TGF-β; {ASSUMED}: half the IL-10 rate", ge=0)
     secretion_drug_max_reduction: float = param(
         0.5, unit="1", source="selinexor lowers IL-10, review [68,73] (biology.md)", ge=0, le=1
     )
     m1_ifng_per_h: float = param(
-        0.5, unit="a.u./cell/h", source=f"M1 pro-inflammatory signal, drawn into the IFN-γ field; {ASSUMED}", ge=0
+        300.0, unit="a.u./cell/h",
+        source=f"M1 pro-inflammatory signal, drawn into the IFN-γ field; {ASSUMED}: half an active NK cell's", ge=0,
     )
     phagocytosis_per_h: float = param(0.05, unit="1/h", source=ASSUMED, ge=0)
     adcp_gain: float = param(2.0, unit="1 per unit opsonisation", source=f"antibody-dependent phagocytosis; {ASSUMED}", ge=0)

@@ -1,8 +1,9 @@
 """Movement of immune cells, vectorised over a population: a random walk biased up the chemokine gradient.
 
 Each step a cell makes speed·dt/site sub-moves (stochastically rounded). A sub-move goes up the gradient with
-probability `bias` (PhysiCell's chemotaxis bias), otherwise to a random neighbour. Cells squeeze past others on
-the way and must end on a free site; a cell that comes next to a target stops there (contact).
+probability `bias` (PhysiCell's chemotaxis bias), otherwise to a random neighbour, and only into a free site:
+on a section with one cell per site, a packed mass is a wall to be walked along, not through. A cell that comes
+next to a target stops there (contact).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def walk(
     bias: float,
     rng: np.random.Generator,
     stop: np.ndarray | None,
+    free: np.ndarray | None = None,
 ) -> np.ndarray:
-    """End sites of biased random walks from `start` (n × 2); all cells advance together, sub-move by sub-move."""
+    """End sites of biased random walks from `start` (n × 2); all cells advance together, sub-move by sub-move.
+    With `free`, a sub-move into a site that is not free is not made (the cell waits that sub-move)."""
     n = len(start)
     moves = np.floor(sites_per_step).astype(np.int64) + (rng.random(n) < sites_per_step % 1.0)
     pos = start.copy()
@@ -47,28 +50,26 @@ def walk(
         up = uphill[pos[:, 0], pos[:, 1]].astype(np.int64)
         follow = (rng.random(n) < bias) & up.any(axis=1)
         step = np.where(follow[:, None], up, random_dir)
-        pos = np.where(active[:, None], np.clip(pos + step, 0, upper), pos)
+        target = np.clip(pos + step, 0, upper)
+        if free is not None:
+            active &= free[target[:, 0], target[:, 1]]
+        pos = np.where(active[:, None], target, pos)
         if stop is not None:
             walking &= ~stop[pos[:, 0], pos[:, 1]]
     return pos
 
 
-def place(agents: list, ends: np.ndarray, grid, free: np.ndarray, rng: np.random.Generator) -> None:
-    """Move each agent to its end site, or to a free neighbour of it if taken, or leave it where it is.
-    `free` (free and not a vessel) is kept current as cells move."""
-    for i in rng.permutation(len(agents)):
-        agent = agents[i]
+def place(agents: list, start: np.ndarray, ends: np.ndarray, grid, free: np.ndarray, rng: np.random.Generator) -> None:
+    """Move each agent whose walk went somewhere to its end site, or to a free neighbour of it if another walker
+    took it first, or leave it where it is. `free` (free and not a vessel) is kept current as cells move."""
+    for i in rng.permutation(np.flatnonzero((ends != start).any(axis=1))):
         x, y = int(ends[i, 0]), int(ends[i, 1])
-        here = agent.cell.coordinate
-        if (x, y) == here:
-            continue
         if not free[x, y]:
             options = free_neighbour_sites(x, y, free)
             if not options:
                 continue
             x, y = options[rng.integers(len(options))]
-            if (x, y) == here:
-                continue
-        free[here] = True
+        agent = agents[i]
+        free[agent.cell.coordinate] = True
         free[x, y] = False
         agent.cell = grid[(x, y)]

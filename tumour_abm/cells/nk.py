@@ -38,7 +38,10 @@ class NKParams(ImmuneParams):
         0.5, unit="1", source="M2 cytokines impede NK, review [51]; size per biology.md", ge=0, le=1
     )
     tgfb_half_max: float = param(0.5, unit="a.u.", source=ASSUMED, gt=0)
-    ifng_per_h: float = param(1.0, unit="a.u./cell/h", source=f"activated NK cells secrete IFN-γ; {ASSUMED}", ge=0)
+    ifng_per_h: float = param(
+        600.0, unit="a.u./cell/h",
+        source=f"activated NK cells secrete IFN-γ; {ASSUMED}: one cell's own site reaches ~0.5 a.u., the half-max", ge=0,
+    )
 
 
 def nk_kill_hazards(
