@@ -257,6 +257,10 @@ def test_walkers_drift_up_the_gradient_and_stop_at_contact():
     end = walk(start, np.full(500, 7.5), uphill, 0.5, rng, None)
     drift = (end - start).mean(axis=0)
     assert drift[0] == pytest.approx(0.5 * 7.5, abs=0.4) and abs(drift[1]) < 0.4
+    wall = np.ones((60, 60), dtype=bool)
+    wall[:, 33:] = False  # occupied from y = 33 on: walkers wander but never enter it
+    walled = walk(start, np.full(500, 7.5), uphill, 0.0, rng, None, free=wall)
+    assert (walled[:, 1] < 33).all() and (walled != start).any()
     stop = np.zeros((60, 60), dtype=bool)
     stop[31:, :] = True
     ended = walk(start, np.full(500, 7.5), uphill, 1.0, rng, stop)

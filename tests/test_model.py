@@ -15,7 +15,12 @@ def check_invariants(model: TumourModel) -> None:
     agents = list(model.agents_by_type.get(CancerCell, []))
     # Counts agree between the columns, Mesa's agent registry and the grid.
     assert len(agents) == len(rows) == pop.n_alive
-    assert int((~model.grid.empty.data).sum()) == len(rows)
+    assert int((~model.grid.empty.data).sum()) == len(model.agents)
+    assert int((pop.row_at >= 0).sum()) == len(rows)
+    # Every agent, cancer or immune, holds one site of its own, never a vessel.
+    occupied = [a.cell.coordinate for a in model.agents]
+    assert len(set(occupied)) == len(occupied)
+    assert not any(model.vessels[c] for c in occupied)
     # One cell per site, never on a vessel, and each agent sits where its row says.
     sites = set(zip(pop.x[rows].tolist(), pop.y[rows].tolist()))
     assert len(sites) == len(rows)
@@ -28,7 +33,12 @@ def check_invariants(model: TumourModel) -> None:
 
 
 def test_invariants_hold_every_step_with_growth_and_death(make_scenario):
-    scenario = make_scenario(**{"cancer.basal_death_per_d": 0.5, "time.days": 3.0})
+    scenario = make_scenario(**{
+        "cancer.basal_death_per_d": 0.5, "time.days": 3.0,
+        "nk.initial_count": 10, "nk.influx_per_d": 10.0, "car_t.initial_count": 5,
+        "macrophage.initial_count": 20, "macrophage.influx_per_d": 5.0,
+        "neutrophil.initial_count": 10, "neutrophil.influx_per_d": 20.0,
+    })
     model = TumourModel(scenario, seed=3)
     check_invariants(model)
     sizes = []
@@ -37,6 +47,7 @@ def test_invariants_hold_every_step_with_growth_and_death(make_scenario):
         check_invariants(model)
         sizes.append(model.cancer.n_alive)
     assert model.cancer.divisions > 0 and model.cancer.deaths["basal"] > 0
+    assert sum(model.cancer.deaths[c] for c in ("nk_granzyme", "nk_trail", "car_t", "macrophage")) > 0
     assert model.steps == scenario.time.n_steps == 144
 
 

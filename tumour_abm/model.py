@@ -106,11 +106,13 @@ class TumourModel(mesa.Model):
         releases = [("chemokine", cancer_sites, p.chemokine_per_h), ("tgfb", cancer_sites, p.tgfb_per_h)]
         for population in self.immune:
             releases += population.secretion()
+        shape = self.vessels.shape
         sources: dict[str, np.ndarray] = {}
         for name, sites, per_cell_per_h in releases:
             if len(sites) and per_cell_per_h > 0:
-                src = sources.setdefault(name, np.zeros(self.vessels.shape, dtype=np.float32))
-                np.add.at(src, (sites[:, 0], sites[:, 1]), per_cell_per_h / 60.0)
+                cells_per_site = np.bincount(sites[:, 0] * shape[1] + sites[:, 1], minlength=shape[0] * shape[1])
+                src = sources.setdefault(name, np.zeros(shape, dtype=np.float32))
+                src += cells_per_site.reshape(shape) * np.float32(per_cell_per_h / 60.0)
         self.fields.step(sources)
         if len(self.agents) > self.cancer.n_alive:  # immune cells present: they follow the chemokine
             self.uphill = uphill_steps(self.fields["chemokine"])

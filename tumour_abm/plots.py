@@ -10,47 +10,70 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
-from .reporters import POPULATIONS, label
+from .model import SITE_CODES
+from .reporters import KILLS, POPULATIONS, TIMESERIES, label
 
-# Colours of the site codes in model.occupancy(): empty, vessel, cancer.
-SITE_COLOURS = ListedColormap(["#ffffff", "#c0392b", "#7f8c8d"])
-SITE_NAMES = ("empty", "vessel", "cancer")
+# One colour per site code of model.occupancy(), in SITE_CODES order.
+SITE_COLOURS = {
+    "empty": "#ffffff",
+    "vessel": "#c0392b",
+    "cancer": "#95a5a6",
+    "nk": "#2980b9",
+    "car_t": "#8e44ad",
+    "macrophage_m1": "#27ae60",
+    "macrophage_m2": "#e67e22",
+    "neutrophil": "#f1c40f",
+}
+SITE_CMAP = ListedColormap([SITE_COLOURS[name] for name in SITE_CODES])
+
+
+def _lines(ax, df: pd.DataFrame, names, title: str, ylabel: str) -> None:
+    drawn = False
+    for name in names:
+        if name in df and df[name].notna().any() and df[name].abs().sum() > 0:
+            ax.plot(df["day"], df[name], label=TIMESERIES[name].label)
+            drawn = True
+    ax.set(xlabel="day", ylabel=ylabel, title=title)
+    if drawn:
+        ax.legend(fontsize="x-small")
+    else:
+        ax.text(0.5, 0.5, "none in this run", ha="center", va="center", transform=ax.transAxes, color="grey")
 
 
 def plot_timeseries(df: pd.DataFrame, title: str = "") -> plt.Figure:
-    """Populations, selinexor concentration and mean surface markers over days."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), constrained_layout=True)
-    ax = axes[0]
-    for name in POPULATIONS:
-        if name in df:
-            ax.plot(df["day"], df[name], label=label(name))
-    ax.set(xlabel="day", ylabel="cells", title="populations")
-    ax.legend(fontsize="small")
-    axes[1].plot(df["day"], df["selinexor_nM"], color="#8e44ad")
-    axes[1].set(xlabel="day", ylabel=label("selinexor_nM"), title="selinexor")
-    axes[1].set_ylim(0, max(1.0, float(df["selinexor_nM"].max()) * 1.05))
-    for name in ("hla_e_mean", "trail_r_mean"):
-        axes[2].plot(df["day"], df[name], label=label(name))
-    axes[2].set(xlabel="day", ylabel="relative level", title="surface markers")
-    axes[2].legend(fontsize="small")
+    """Tumour, immune populations, kills by source, selinexor, surface markers and cytokines over days."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), constrained_layout=True)
+    _lines(axes[0, 0], df, POPULATIONS[:1], "tumour", "cells")
+    _lines(axes[0, 1], df, POPULATIONS[1:], "immune cells", "cells")
+    _lines(axes[0, 2], df, KILLS, "cancer cells killed, by cause (cumulative)", "cells")
+    ax = axes[1, 0]
+    ax.plot(df["day"], df["selinexor_nM"], color="#8e44ad")
+    ax.set(xlabel="day", ylabel=label("selinexor_nM"), title="selinexor")
+    ax.set_ylim(0, max(1.0, float(df["selinexor_nM"].max()) * 1.05))
+    _lines(axes[1, 1], df, ("hla_e_mean", "trail_r_mean"), "surface markers on cancer cells", "relative level")
+    _lines(axes[1, 2], df, ("il10_mean", "tgfb_mean", "ifng_mean"), "cytokines (grid mean)", "a.u.")
     if title:
         fig.suptitle(title)
     return fig
 
 
-def plot_snapshot(snapshot, field_name: str = "chemokine", site_um: float = 20.0) -> plt.Figure:
-    """The tissue on one day: cancer cells coloured by HLA-E over vessels, and one field beside it."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
+def plot_snapshot(snapshot, field_name: str = "il10", site_um: float = 20.0) -> plt.Figure:
+    """The tissue on one day: every cell by type (left), cancer cells by HLA-E (middle), one field (right)."""
+    fig, (cells, hla, fld) = plt.subplots(1, 3, figsize=(16, 4.9), constrained_layout=True)
     w, h = snapshot.occupancy.shape
     extent = (0, h * site_um / 1000.0, 0, w * site_um / 1000.0)
-    left.imshow(snapshot.occupancy, cmap=SITE_COLOURS, vmin=0, vmax=len(SITE_NAMES) - 1, origin="lower",
-                extent=extent, interpolation="nearest")
-    im = left.imshow(np.ma.masked_invalid(snapshot.hla_e), cmap="viridis", origin="lower", extent=extent,
-                     interpolation="nearest")
-    fig.colorbar(im, ax=left, label="HLA-E (relative)")
-    left.set(title=f"day {snapshot.day:g}: cancer cells by HLA-E, vessels red", xlabel="mm", ylabel="mm")
-    im = right.imshow(snapshot.fields[field_name], cmap="magma", origin="lower", extent=extent)
-    fig.colorbar(im, ax=right, label=f"{field_name} (a.u.)")
-    right.set(title=f"day {snapshot.day:g}: {field_name}", xlabel="mm", ylabel="mm")
+    common = dict(origin="lower", extent=extent, interpolation="nearest")
+    cells.imshow(snapshot.occupancy, cmap=SITE_CMAP, vmin=0, vmax=len(SITE_CODES) - 1, **common)
+    present = sorted(set(np.unique(snapshot.occupancy).tolist()) - {0})
+    cells.legend(handles=[Patch(color=SITE_COLOURS[SITE_CODES[c]], label=SITE_CODES[c].replace("_", " "))
+                          for c in present], fontsize="x-small", loc="upper right", framealpha=0.8)
+    cells.set(title=f"day {snapshot.day:g}: cells", xlabel="mm", ylabel="mm")
+    im = hla.imshow(np.ma.masked_invalid(snapshot.hla_e), cmap="viridis", **common)
+    fig.colorbar(im, ax=hla, label="HLA-E (relative)")
+    hla.set(title=f"day {snapshot.day:g}: HLA-E on cancer cells", xlabel="mm")
+    im = fld.imshow(snapshot.fields[field_name], cmap="magma", **common)
+    fig.colorbar(im, ax=fld, label=f"{field_name} (a.u.)")
+    fld.set(title=f"day {snapshot.day:g}: {field_name}", xlabel="mm")
     return fig

@@ -108,9 +108,7 @@ class CarTCell(ImmuneCell):
         self.target: int | None = None
         self.bound_until_h = -np.inf
 
-    def step(self, target: int | None) -> None:
-        if self.outlived():
-            return
+    def act(self, target: int | None) -> None:
         m, pop, p = self.model, self.pop, self.pop.params
         if m.time_h < self.bound_until_h:
             self.engaged = True  # still bound after its last kill: stays, does not bind another target

@@ -31,15 +31,8 @@ class ImmuneCell(CellAgent):
         self.pop = pop
         self.engaged = False  # in contact with a target this step (it then moves at its engaged speed)
 
-    def outlived(self) -> bool:
-        """Natural death this step (constant hazard: exponential lifespan); removes the cell if so."""
-        if self.random.random() < self.pop.death_p:
-            self.remove()
-            return True
-        return False
-
-    def site_value(self, layer: np.ndarray) -> float:
-        return float(layer[self.cell.coordinate])
+    def act(self, target: int | None) -> None:
+        """What the cell does this step, given the cancer cell next to it (None if there is none)."""
 
     def chance(self, rate_per_h: float) -> bool:
         """Whether an event with this hazard happens this step."""
@@ -103,23 +96,39 @@ class ImmunePopulation:
 
     # -- one step -------------------------------------------------------------------------------------------
     def step(self) -> None:
-        """Every cell acts, in random order, on the target found next to it at the start of the phase (if that
-        target is still alive when its turn comes); then the survivors move together."""
+        """One step of the population. Who dies or changes state is drawn for all cells at once from their local
+        signals; then each surviving cell acts, in random order, on the target found next to it at the start of
+        the phase (if it is still alive when its turn comes); then the survivors move together."""
         found = self.model.agents_by_type.get(self.agent_class)
         if found is None or not len(found):
             return
         m = self.model
         agents = list(found)
         m.random.shuffle(agents)
+        sites = np.array([a.cell.coordinate for a in agents], dtype=np.int64)
+        alive_now = self.transitions(agents, sites)
+        agents = [a for a, keep in zip(agents, alive_now) if keep]
+        sites = sites[alive_now]
         if self.seeks_targets:
-            sites = np.array([a.cell.coordinate for a in agents], dtype=np.int64)
             targets = neighbour_targets(m.cancer.row_at, sites, m.rng, self.target_requirement()).tolist()
         else:
             targets = [-1] * len(agents)
-        alive = m.cancer.alive
+        cancer_alive = m.cancer.alive
         for agent, target in zip(agents, targets):
-            agent.step(target if target >= 0 and alive[target] else None)
-        self.move([a for a in agents if a.cell is not None])
+            agent.act(target if target >= 0 and cancer_alive[target] else None)
+        self.move(agents, sites)
+
+    def transitions(self, agents: list[ImmuneCell], sites: np.ndarray) -> np.ndarray:
+        """Vectorised changes of state; here natural death (constant hazard: exponential lifespan).
+        Returns which cells are still alive. Types with more states extend this."""
+        dies = self.model.rng.random(len(agents)) < self.death_p
+        self.remove_cells(agents, dies)
+        return ~dies
+
+    @staticmethod
+    def remove_cells(agents: list[ImmuneCell], which: np.ndarray) -> None:
+        for i in np.flatnonzero(which):
+            agents[i].remove()
 
     seeks_targets = True  # whether this type's cells look for cancer cells next to them
 
@@ -131,11 +140,11 @@ class ImmunePopulation:
         """Sites where a walking cell of this type stops because it has met a target (None: never stops)."""
         return None
 
-    def move(self, agents: list[ImmuneCell]) -> None:
+    def move(self, agents: list[ImmuneCell], start: np.ndarray) -> None:
+        """Move cells (at sites `start`) together: engaged cells at their engaged speed, the others at full."""
         if not agents:
             return
         m = self.model
-        start = np.array([a.cell.coordinate for a in agents], dtype=np.int64)
         speeds = np.array([self.engaged_sites_per_step if a.engaged else self.sites_per_step for a in agents])
         free = m.grid.empty.data & m.placeable
         ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask(), free)

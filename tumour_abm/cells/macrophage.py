@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import ASSUMED, param
-from ..rules import drug_effect, hill
+from ..rules import drug_effect, hill, per_step_probability
 from .contact import kill_probability
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
@@ -77,33 +77,14 @@ class Macrophage(ImmuneCell):
         super().__init__(model, cell, pop)
         self.m2 = m2
 
-    def step(self, target: int | None) -> None:
-        m, pop, p = self.model, self.pop, self.pop.params
-        e_mac = pop.drug.effect
-        if self.m2 and self.chance(p.m2_drug_death_per_d / 24.0 * e_mac):
-            self.remove()
+    def act(self, target: int | None) -> None:
+        """M1 cells phagocytose a neighbouring cancer cell; M2 cells do not attack."""
+        self.engaged = target is not None and not self.m2
+        if not self.engaged:
             return
-        if self.outlived():
-            return
+        m, p = self.model, self.pop.params
         x, y = self.cell.coordinate
-        f = m.fields
-        if self.m2:
-            to_m1 = p.m2_to_m1_per_d + p.drug_repolarisation_per_d * e_mac + p.ifng_repolarisation_per_d * hill(
-                f["ifng"][x, y], p.ifng_half_max
-            )
-            if self.chance(to_m1 / 24.0):
-                self.m2 = False
-        else:
-            to_m2 = p.m1_to_m2_per_d * (1.0 + hill(f["il10"][x, y] + f["tgfb"][x, y], p.polarising_half_max))
-            if self.chance(to_m2 / 24.0):
-                self.m2 = True
-        self.engaged = False
-        if self.m2:
-            return
-        cancer = m.cancer
-        if target is None:
-            return
-        self.engaged = True
+        f, cancer = m.fields, m.cancer
         rate = phagocytosis_per_h(
             p,
             opsonisation=float(m.therapy.opsonisation(cancer.antigen, target)),
@@ -127,6 +108,23 @@ class MacrophagePopulation(ImmunePopulation):
         flags = self.model.rng.random(len(sites)) < self.params.m2_fraction if m2 is None else np.full(len(sites), m2)
         grid = self.model.grid
         return [Macrophage(self.model, grid[(int(x), int(y))], self, bool(f)) for (x, y), f in zip(sites, flags)]
+
+    def transitions(self, agents: list[Macrophage], sites: np.ndarray) -> np.ndarray:
+        """Death (M2 also by selinexor depletion) and M1 ⇄ M2 polarisation from the local cytokines and the drug."""
+        p, e_mac, f = self.params, self.drug.effect, self.model.fields
+        x, y = sites[:, 0], sites[:, 1]
+        m2 = np.array([a.m2 for a in agents], dtype=bool)
+        death_per_d = p.death_per_d + np.where(m2, p.m2_drug_death_per_d * e_mac, 0.0)
+        to_m1 = (p.m2_to_m1_per_d + p.drug_repolarisation_per_d * e_mac
+                 + p.ifng_repolarisation_per_d * hill(f["ifng"][x, y], p.ifng_half_max))
+        to_m2 = p.m1_to_m2_per_d * (1.0 + hill(f["il10"][x, y] + f["tgfb"][x, y], p.polarising_half_max))
+        u = self.model.rng.random((2, len(agents)))
+        dies = u[0] < per_step_probability(death_per_d / 24.0, self.dt_h)
+        switches = ~dies & (u[1] < per_step_probability(np.where(m2, to_m1, to_m2) / 24.0, self.dt_h))
+        for i in np.flatnonzero(switches):
+            agents[i].m2 = not agents[i].m2
+        self.remove_cells(agents, dies)
+        return ~dies
 
     def stop_mask(self) -> np.ndarray:
         return self.model.near_cancer()

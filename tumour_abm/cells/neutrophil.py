@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..params import ASSUMED, param
-from ..rules import hill
+from ..rules import hill, per_step_probability
 from ..therapy.pd import EffectCompartment
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
@@ -63,15 +63,7 @@ class NeutrophilDrugResponse:
 
 
 class Neutrophil(ImmuneCell):
-    def step(self, target: int | None) -> None:  # neutrophils do not attack cancer cells (seeks_targets)
-        if self.outlived():
-            return
-        pop, p = self.pop, self.pop.params
-        x, y = self.cell.coordinate
-        rate = p.net_formation_per_h * hill(self.model.fields["tgfb"][x, y], p.net_tgfb_half_max)
-        if self.chance(rate * (1.0 - pop.drug.net_suppression)):
-            pop.deposit_net(x, y)
-            self.remove()
+    """A neutrophil: it does not attack cancer cells; its life and NET formation are population transitions."""
 
 
 class NeutrophilPopulation(ImmunePopulation):
@@ -82,6 +74,20 @@ class NeutrophilPopulation(ImmunePopulation):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.speed_um_per_min, influx_per_d=params.influx_per_d)
         self.drug = NeutrophilDrugResponse(params)
+
+    def transitions(self, agents: list[Neutrophil], sites: np.ndarray) -> np.ndarray:
+        """Natural death, or death making a NET: driven by TGF-β, suppressed by selinexor (Baron 2022)."""
+        p = self.params
+        x, y = sites[:, 0], sites[:, 1]
+        rate = p.net_formation_per_h * hill(self.model.fields["tgfb"][x, y], p.net_tgfb_half_max)
+        u = self.model.rng.random((2, len(agents)))
+        dies = u[0] < self.death_p
+        makes_net = ~dies & (u[1] < per_step_probability(rate * (1.0 - self.drug.net_suppression), self.dt_h))
+        for i in np.flatnonzero(makes_net):
+            self.deposit_net(int(x[i]), int(y[i]))
+        gone = dies | makes_net
+        self.remove_cells(agents, gone)
+        return ~gone
 
     def recruit(self, factor: float = 1.0) -> None:
         super().recruit(factor * self.drug.influx_factor)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params import ASSUMED, param
-from ..rules import hill
+from ..rules import hill, per_step_probability
 from .contact import kill_probability
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
@@ -78,13 +78,9 @@ class NKCell(ImmuneCell):
     def exhausted(self) -> bool:
         return self.granules <= 0
 
-    def step(self, target: int | None) -> None:
-        if self.outlived():
-            return
+    def act(self, target: int | None) -> None:
         m, p = self.model, self.pop.params
         x, y = self.cell.coordinate
-        if not self.nkg2a and self.chance(p.il10_nkg2a_conversion_per_d / 24.0 * hill(m.fields["il10"][x, y], p.il10_half_max)):
-            self.nkg2a = True
         cancer = m.cancer
         self.engaged = self.active = target is not None
         if target is None:
@@ -129,6 +125,17 @@ class NKPopulation(ImmunePopulation):
         g = self.params.granules if granules is None else granules
         grid = self.model.grid
         return [NKCell(self.model, grid[(int(x), int(y))], self, bool(f), g) for (x, y), f in zip(sites, flags)]
+
+    def transitions(self, agents: list[NKCell], sites: np.ndarray) -> np.ndarray:
+        """Natural death, and IL-10 turning NKG2A− cells NKG2A+ (review [101])."""
+        alive = super().transitions(agents, sites)
+        p = self.params
+        il10 = self.model.fields["il10"][sites[:, 0], sites[:, 1]]
+        rate = p.il10_nkg2a_conversion_per_d / 24.0 * hill(il10, p.il10_half_max)
+        converts = alive & (self.model.rng.random(len(agents)) < per_step_probability(rate, self.dt_h))
+        for i in np.flatnonzero(converts):
+            agents[i].nkg2a = True
+        return alive
 
     def stop_mask(self) -> np.ndarray:
         return self.model.near_cancer()
