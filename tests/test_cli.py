@@ -106,3 +106,5 @@ def test_params_lists_every_parameter_with_unit_and_source():
         assert row.path in done.stdout
     assert "cancer.doubling_time_h" in done.stdout and "assumed" in done.stdout
     assert "cancer.antigens.CD19.positive_fraction" in done.stdout
+    for cell_type in ("nk", "car_t", "macrophage", "neutrophil"):  # every cell type's parameters are listed
+        assert sum(row.path.startswith(f"{cell_type}.") for row in rows) >= 5, cell_type
