@@ -276,8 +276,8 @@ def test_anchors_and_merge_keys(tmp_path):
 
 def test_overrides(tmp_path):
     path = write(tmp_path, "good.yaml", GOOD)
-    scenario = load_model(Scenario, path, {"time.days": 2, "grid.site_um": 10.0, "cancer.antigens.CD20.level": 3.0})
-    assert (scenario.time.days, scenario.grid.site_um) == (2, 10.0)
+    scenario = load_model(Scenario, path, {"time.days": 8, "grid.site_um": 10.0, "cancer.antigens.CD20.level": 3.0})
+    assert (scenario.time.days, scenario.grid.site_um) == (8, 10.0)
     assert scenario.cancer.antigens["CD20"].level == 3.0
     assert scenario.cancer.antigens["CD19"].level == 2.0  # the file's entry is kept
     default = load_model(Scenario, write(tmp_path, "empty_cancer.yaml", "description: d\n"),

@@ -43,6 +43,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else default_run_dir(Path("runs"), Path(args.scenario).stem, args.seed)
     result = run(scenario, args.seed, days=args.days, progress=not args.quiet)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     write_run(result, out, scenario_file=str(args.scenario))
     print(format_summary(result, out))
     return 0
@@ -83,6 +85,68 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _days_of_week(text: str) -> tuple[int, ...]:
+    try:
+        days = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give weekdays 1-7 separated by commas, e.g. 1,3") from None
+    if not days or any(not 1 <= d <= 7 for d in days):
+        raise argparse.ArgumentTypeError(f"{text!r}: weekdays are 1-7 (1 = the first day), e.g. 1,3")
+    return days
+
+
+def cmd_pk(args: argparse.Namespace) -> int:
+    """Selinexor exposure of a scenario's doses, or of a regimen given on the command line."""
+    import json
+
+    from .plots import plot_pk
+    from .scenario import Scenario, load_scenario
+    from .therapy.products import T_CELL_IMPAIRMENT_THRESHOLD_NM, TherapyPlan
+    from .therapy.pk import exposure
+    from .therapy.schedule import resolve_events
+
+    if args.scenario:
+        if args.dose_mg is not None:
+            print("error: give a scenario or --dose-mg, not both", file=sys.stderr)
+            return EXIT_USAGE
+        scenario = load_scenario(args.scenario)
+        if not scenario.therapy.selinexor:
+            print(f"error: {args.scenario}: the scenario gives no selinexor (therapy.selinexor)", file=sys.stderr)
+            return EXIT_USAGE
+    elif args.dose_mg is None:
+        print("error: give a scenario file, or a regimen with --dose-mg (and --days-of-week or --every-days)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    else:
+        # A regimen of D days runs on days 0 to D - 1 (the window's last day is inclusive).
+        course = {"dose_mg": args.dose_mg, "start_day": 0.0, "end_day": max(0.0, args.days - 1.0),
+                  "days_of_week": args.days_of_week, "every_days": args.every_days}
+        scenario = Scenario().with_updates({"therapy.selinexor": ({k: v for k, v in course.items() if v is not None},),
+                                            "time.days": args.days, "output.snapshot_days": ()})
+    plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
+    # Exposure per week over the dosing period: from the first dose to a week after the last (or the run's end).
+    times = plan.selinexor.times_h
+    window = (float(times.min()), min(float(times.max()) + 7 * 24.0, scenario.time.days * 24.0))
+    thresholds = {"100nM": T_CELL_IMPAIRMENT_THRESHOLD_NM, "tcell_ic50": scenario.car_t.impairment_ic50_nM}
+    out = {k: round(v, 3) for k, v in exposure(plan.selinexor, window, thresholds).items()}
+    if args.plot:
+        from .atomic import write_atomic
+
+        fig = plot_pk(plan.selinexor, window, {"T-cell impairment": thresholds["100nM"],
+                                                "T-cell IC50": thresholds["tcell_ic50"]}, scenario.time.start_day)
+        write_atomic(Path(args.plot), lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"first dose ({plan.selinexor.doses_mg[0]:g} mg): Cmax {out['cmax_nM']:,.0f} nM "
+              f"({out['cmax_ng_per_ml']:,.0f} ng/mL) at {out['tmax_h']:.1f} h; AUC {out['auc_ng_h_per_ml']:,.0f} ng·h/mL; "
+              f"half-life {out['half_life_h']:.1f} h")
+        print(f"hours per week above {thresholds['100nM']:g} nM: {out['hours_above_100nM_per_week']:.1f}; above the "
+              f"T-cell IC50 ({thresholds['tcell_ic50']:g} nM): {out['hours_above_tcell_ic50_per_week']:.1f} "
+              f"({len(plan.selinexor.times_h)} doses over {(window[1] - window[0]) / 24:g} days)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tumour-abm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -98,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a scenario and print it fully resolved")
     p.add_argument("scenario", help="scenario YAML file")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("pk", help="selinexor exposure: Cmax, Tmax, AUC, hours above the T-cell thresholds")
+    p.add_argument("scenario", nargs="?", help="use this scenario's selinexor doses")
+    p.add_argument("--dose-mg", type=_positive_float, help="dose of a regimen given here (mg)")
+    p.add_argument("--days-of-week", type=_days_of_week, help="weekdays of each dose, e.g. 1,3 (twice weekly)")
+    p.add_argument("--every-days", type=_positive_float, help="interval between doses (days)")
+    p.add_argument("--days", type=_positive_float, default=7.0, help="length of the regimen (days, default 7)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", help="write a PNG of concentration over time")
+    p.set_defaults(func=cmd_pk)
 
     p = sub.add_parser("params", help="list every parameter with value, unit and source")
     p.add_argument("scenario", nargs="?", help="show this scenario's values (default: built-in defaults)")

@@ -12,43 +12,38 @@ import numpy as np
 from mesa.discrete_space import PropertyLayer
 from scipy import fft
 
-from pydantic import create_model
-
-from .params import ASSUMED, Params, param, section
+from .params import ASSUMED, Params, param, section, variant
 
 FIELD_NAMES = ("il10", "tgfb", "ifng", "chemokine", "nets")
 
 
-def _field_params(name: str, diffusion: float, diffusion_source: str, half_life: float, half_life_source: str):
-    """One field's transport parameters, declared with their own sources."""
-    return create_model(
-        f"{name}FieldParams",
-        __base__=Params,
-        diffusion_um2_per_s=(float, param(diffusion, unit="µm²/s", source=diffusion_source, ge=0)),
-        half_life_min=(float, param(half_life, unit="min", source=half_life_source, gt=0)),
-    )
+class CytokineFieldParams(Params):
+    """Transport of one diffusing signal (defaults: IL-10)."""
+
+    diffusion_um2_per_s: float = param(75.0, unit="µm²/s", source=f"{ASSUMED}; 50-100 µm²/s (biology.md)", ge=0)
+    half_life_min: float = param(60.0, unit="min", source="IL-10 / TGF-β half-life 60 min (biology.md)", gt=0)
 
 
-_CYTOKINE_D = f"{ASSUMED}; 50-100 µm²/s (biology.md)"
-_CYTOKINE_T = "IL-10 / TGF-β half-life 60 min (biology.md)"
-Il10FieldParams = _field_params("Il10", 75.0, _CYTOKINE_D, 60.0, _CYTOKINE_T)
-TgfbFieldParams = _field_params("Tgfb", 75.0, _CYTOKINE_D, 60.0, _CYTOKINE_T)
-IfngFieldParams = _field_params(
-    "Ifng", 50.0, _CYTOKINE_D,
-    0.3, f"{ASSUMED}: uptake makes IFN-γ spread only 30-40 µm (biology.md); sqrt(D·t½/ln2) ≈ 33 µm",
+TgfbFieldParams = CytokineFieldParams
+IfngFieldParams = variant(
+    CytokineFieldParams, "IfngFieldParams",
+    diffusion_um2_per_s=(50.0, f"{ASSUMED}; 50-100 µm²/s (biology.md)"),
+    half_life_min=(0.3, f"{ASSUMED}: uptake makes IFN-γ spread only 30-40 µm (biology.md); sqrt(D·t½/ln2) ≈ 33 µm"),
 )
-ChemokineFieldParams = _field_params(
-    "Chemokine", 100.0, f"{ASSUMED}; small chemokines diffuse faster than cytokines",
-    30.0, f"{ASSUMED}: gradient reaches a few hundred µm (sqrt(D·t½/ln2) ≈ 510 µm)",
+ChemokineFieldParams = variant(
+    CytokineFieldParams, "ChemokineFieldParams",
+    diffusion_um2_per_s=(100.0, f"{ASSUMED}; small chemokines diffuse faster than cytokines"),
+    half_life_min=(30.0, f"{ASSUMED}: gradient reaches a few hundred µm (sqrt(D·t½/ln2) ≈ 510 µm)"),
 )
-NetsFieldParams = _field_params(
-    "Nets", 0.0, "NETs are deposited chromatin and do not diffuse",
-    24 * 60.0, f"NET half-life 24 h ({ASSUMED}, biology.md)",
+NetsFieldParams = variant(
+    CytokineFieldParams, "NetsFieldParams",
+    diffusion_um2_per_s=(0.0, "NETs are deposited chromatin and do not diffuse"),
+    half_life_min=(24 * 60.0, f"NET half-life 24 h ({ASSUMED}, biology.md)"),
 )
 
 
 class AllFieldParams(Params):
-    il10: Il10FieldParams = section(Il10FieldParams, "IL-10, secreted by M2 macrophages")
+    il10: CytokineFieldParams = section(CytokineFieldParams, "IL-10, secreted by M2 macrophages")
     tgfb: TgfbFieldParams = section(TgfbFieldParams, "TGF-β, secreted by M2 macrophages and cancer cells")
     ifng: IfngFieldParams = section(IfngFieldParams, "IFN-γ, secreted by active NK cells and M1 macrophages")
     chemokine: ChemokineFieldParams = section(ChemokineFieldParams, "chemokine, secreted by cancer cells")

@@ -16,7 +16,8 @@ from .fields import Fields
 from .reporters import TIMESERIES
 from .scenario import Scenario
 from .space import count_neighbours, make_grid, place_vessels
-from .therapy.effects import TherapyEffects
+from .therapy.products import TherapyPlan
+from .therapy.schedule import resolve_events
 
 # Site codes of the occupancy map (snapshots, browser view).
 SITE_CODES = ("empty", "vessel", "cancer", "nk", "car_t", "macrophage_m1", "macrophage_m2", "neutrophil")
@@ -43,8 +44,9 @@ class TumourModel(mesa.Model):
         self.placeable = ~self.vessels
         self.vessel_entry = self.placeable & (count_neighbours(self.vessels) > 0)  # where recruits enter
         self.fields = Fields(self.grid, scenario.fields, g.site_um, scenario.time.dt_min)
+        self.plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
         self.drug_nM = 0.0
-        self.therapy = TherapyEffects()
+        self.therapy = self.plan.effects(0.0)
         self.net_shield = scenario.neutrophil.net_kill_shield
 
         self.cancer = CancerPopulation(self, scenario.cancer, self.rng, self.vessels.shape)
@@ -57,6 +59,7 @@ class TumourModel(mesa.Model):
         self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t)  # their order within a step
         for population in self.immune:
             population.seed()
+        self._infuse(-np.inf, 0.0)
         self.uphill = uphill_steps(self.fields["chemokine"])
         self._near_cancer: tuple[int, np.ndarray] | None = None
 
@@ -69,15 +72,23 @@ class TumourModel(mesa.Model):
 
     @property
     def time_h(self) -> float:
+        """Hours since the run started (the model's clock)."""
         return self.steps * self.dt_h
+
+    @property
+    def day(self) -> float:
+        """The scenario's day (day 0 is the reference, e.g. an infusion; a run may start before it)."""
+        return self.spec.time.start_day + self.time_h / 24.0
 
     @property
     def n_steps(self) -> int:
         return self.spec.time.n_steps
 
     def step(self) -> None:
-        """Phases, in order: drug exposure → fields (secretion, diffusion, decay) → recruitment → macrophages →
-        neutrophils → NK cells → CAR-T cells → cancer death and growth → record."""
+        """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → fields
+        (secretion, diffusion, decay) → recruitment → macrophages → neutrophils → NK cells → CAR-T cells →
+        cancer death and growth → record."""
+        self._infuse(self.time_h - self.dt_h, self.time_h)
         self._update_drug()
         self._update_fields()
         for population in (self.nk, self.macrophages, self.neutrophils):
@@ -91,9 +102,20 @@ class TumourModel(mesa.Model):
         if self.steps >= self.n_steps:
             self.running = False
 
+    def _infuse(self, after_h: float, until_h: float) -> None:
+        """Carry out the infusions due in (after, until]: cells arrive next to vessels."""
+        for event in self.plan.infusions_between(after_h, until_h):
+            count, course = int(event.amount), event.course
+            if event.product == "car_t":
+                self.car_t.add(self.car_t.entry_sites(count))
+            else:
+                self.nk.add(self.nk.entry_sites(count), nkg2a_fraction=course.nkg2a_positive_fraction)
+
     def _update_drug(self) -> None:
-        # No dosing is scheduled yet, so plasma selinexor is zero; effects still relax through their compartments.
-        c = self.drug_nM
+        """Drug level and co-therapy effects at the step's midpoint, for every cell type's drug response."""
+        mid_h = self.time_h - self.dt_h / 2.0
+        self.drug_nM = c = self.plan.selinexor_nM(mid_h)
+        self.therapy = self.plan.effects(mid_h)
         self.cancer.drug.update(c, self.dt_h)
         self.car_t.drug.update(c)
         self.macrophages.drug.update(c)

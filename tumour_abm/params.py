@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 ASSUMED = "assumed"
 
@@ -26,6 +27,17 @@ def param(default: Any, *, unit: str, source: str, **constraints: Any) -> Any:
 def section(cls: type[BaseModel], description: str) -> Any:
     """A nested group of parameters, defaulting to the group's own defaults."""
     return Field(default_factory=cls, description=description)
+
+
+def variant(base: type[BaseModel], name: str, **changes: tuple[Any, str]) -> type[BaseModel]:
+    """A parameter group like `base` but with other defaults, each given as (value, source): for products or
+    fields that share a form but not their numbers, so every listed value keeps its own source."""
+    fields: dict[str, Any] = {}
+    for field_name, (default, source) in changes.items():
+        info = base.model_fields[field_name]
+        extra = {**(info.json_schema_extra or {}), "source": source}
+        fields[field_name] = (info.annotation, FieldInfo.merge_field_infos(info, default=default, json_schema_extra=extra))
+    return create_model(name, __base__=base, **fields)
 
 
 class Params(BaseModel):

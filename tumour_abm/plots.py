@@ -77,3 +77,20 @@ def plot_snapshot(snapshot, field_name: str = "il10", site_um: float = 20.0) -> 
     fig.colorbar(im, ax=fld, label=f"{field_name} (a.u.)")
     fld.set(title=f"day {snapshot.day:g}: {field_name}", xlabel="mm")
     return fig
+
+
+def plot_pk(doses, window_h: tuple[float, float], thresholds_nM: dict[str, float], start_day: float = 0.0) -> plt.Figure:
+    """Selinexor plasma level over days, with dose markers and effect thresholds."""
+    t = np.linspace(window_h[0], window_h[1], 4000)
+    fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
+    ax.plot(start_day + t / 24.0, doses.nM(t), color="#8e44ad", label="plasma selinexor")
+    for i, (t_dose, mg) in enumerate(zip(doses.times_h, doses.doses_mg)):
+        ax.axvline(start_day + t_dose / 24.0, color="grey", lw=0.8, ls=":", label="dose" if i == 0 else None)
+        ax.annotate(f"{mg:g} mg", (start_day + t_dose / 24.0, 0), xytext=(2, 2), textcoords="offset points",
+                    fontsize="x-small", color="grey")
+    for (name, level), colour in zip(thresholds_nM.items(), ("#c0392b", "#e67e22", "#27ae60")):
+        ax.axhline(level, color=colour, lw=1, ls="--", label=f"{name.replace('_', ' ')} ({level:g} nM)")
+    ax.set(xlabel="day", ylabel="selinexor (nM)", title="selinexor pharmacokinetics")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small")
+    return fig

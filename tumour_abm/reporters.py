@@ -46,8 +46,8 @@ def _deaths(cause: str) -> Callable[[TumourModel], float]:
 
 
 TIMESERIES: dict[str, Reporter] = {
-    "time_h": Reporter("time", "h", lambda m: m.time_h),
-    "day": Reporter("day", "d", lambda m: m.time_h / 24.0),
+    "time_h": Reporter("time from day 0", "h", lambda m: m.day * 24.0),
+    "day": Reporter("day", "d", lambda m: m.day),
     "cancer_alive": Reporter("live cancer cells", "cells", lambda m: m.cancer.n_alive),
     "divisions": Reporter("cancer divisions (cumulative)", "cells", lambda m: m.cancer.divisions),
     "killed_nk": Reporter(
@@ -72,7 +72,8 @@ TIMESERIES: dict[str, Reporter] = {
     "neutrophils": Reporter("neutrophils", "cells", lambda m: m.neutrophils.count()),
     "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),
     "nets_formed": Reporter("NETs formed (cumulative)", "NETs", lambda m: m.neutrophils.events["nets_formed"]),
-    "selinexor_nM": Reporter("selinexor plasma concentration", "nM", lambda m: m.drug_nM),
+    # Written to 0.001 nM, far below any effect and any assay, so a washed-out drug reads as the zero it is.
+    "selinexor_nM": Reporter("selinexor plasma concentration", "nM", lambda m: round(m.plan.selinexor_nM(m.time_h), 3)),
     "hla_e_mean": Reporter("mean HLA-E on cancer cells", "relative", lambda m: _mean_or_nan(m.cancer.hla_e(m.cancer.rows()))),
     "trail_r_mean": Reporter(
         "mean TRAIL-R on cancer cells", "relative", lambda m: _mean_or_nan(m.cancer.trail_r(m.cancer.rows()))

@@ -53,6 +53,7 @@ def manifest(result: Result, scenario_file: str | None) -> dict:
         "finished": result.finished,
         "wall_s": round(result.wall_s, 3),
         "agent_steps": result.agent_steps,
+        "warnings": result.warnings,
     }
 
 

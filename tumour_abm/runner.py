@@ -36,6 +36,7 @@ class Result:
     events: pd.DataFrame
     summary: dict
     snapshots: list[Snapshot] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     started: str = ""
     finished: str = ""
     wall_s: float = 0.0
@@ -53,7 +54,7 @@ def take_snapshot(model: TumourModel) -> Snapshot:
     hla = np.full(model.vessels.shape, np.nan, dtype=np.float32)
     hla[model.cancer.x[rows], model.cancer.y[rows]] = model.cancer.hla_e(rows)
     return Snapshot(
-        day=model.time_h / 24.0,
+        day=model.day,
         occupancy=model.occupancy(),
         hla_e=hla,
         fields={name: layer.copy() for name, layer in model.fields.layers.items()},
@@ -62,12 +63,15 @@ def take_snapshot(model: TumourModel) -> Snapshot:
 
 def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: bool = False) -> Result:
     """Run one replicate to the scenario's end (or `days`), returning its outputs; writes nothing."""
-    if days is not None:
-        scenario = scenario.with_updates({"time.days": days})
+    if days is not None:  # a shorter (or longer) run keeps the snapshots that fall within it
+        end = scenario.time.start_day + days
+        kept = tuple(d for d in scenario.output.snapshot_days if d <= end)
+        scenario = scenario.with_updates({"time.days": days, "output.snapshot_days": kept})
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     model = TumourModel(scenario, seed)
-    snapshot_steps = {int(round(d * 24.0 / model.dt_h)) for d in scenario.output.snapshot_days}
+    start = scenario.time.start_day
+    snapshot_steps = {int(round((d - start) * 24.0 / model.dt_h)) for d in scenario.output.snapshot_days}
     snapshots = [take_snapshot(model)] if 0 in snapshot_steps else []
     agent_steps = 0
     with tqdm(total=model.n_steps, desc="simulating", unit="step", disable=not progress, leave=False) as bar:
@@ -78,13 +82,13 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
                 snapshots.append(take_snapshot(model))
             bar.update(1)
             if progress:
-                bar.set_postfix(day=f"{model.time_h / 24:.1f}", cancer=model.cancer.n_alive, refresh=False)
+                bar.set_postfix(day=f"{model.day:.1f}", cancer=model.cancer.n_alive, refresh=False)
     wall_s = time.perf_counter() - t0
 
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     history = {name: np.array(values) for name, values in model.history.items()}
-    day = np.arange(len(history["cancer"])) * model.dt_h / 24.0
-    summary = summarise_burden(day, history["cancer"], 0.0, scenario.response)
+    day = start + np.arange(len(history["cancer"])) * model.dt_h / 24.0
+    summary = summarise_burden(day, history["cancer"], response_baseline_day(scenario, model.plan), scenario.response)
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
     summary["killed_nk"] = summary["killed_nk_granzyme"] + summary["killed_nk_trail"]
     m1 = model.macrophages.count(lambda a: not a.m2)
@@ -93,11 +97,32 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
         scenario=scenario,
         seed=seed,
         timeseries=timeseries,
-        events=pd.DataFrame(columns=EVENT_COLUMNS),
+        events=events_table(model.plan),
         summary=summary,
         snapshots=snapshots,
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_s=wall_s,
         agent_steps=agent_steps,
+        warnings=model.plan.warnings(scenario.time),
     )
+
+
+def response_baseline_day(scenario: Scenario, plan) -> float:
+    """Responses are measured from `response.baseline_day`, else from the first therapy event, else the start."""
+    if scenario.response.baseline_day is not None:
+        return scenario.response.baseline_day
+    days = [e.day for e in plan.events if scenario.time.start_day <= e.day <= scenario.time.end_day]
+    return min(days) if days else scenario.time.start_day
+
+
+def events_table(plan) -> pd.DataFrame:
+    """Every dose and infusion, dated, as written to events.csv."""
+    rows = []
+    for e in plan.events:
+        if e.kind == "infusion":
+            detail = f"{int(e.amount)} cells"
+        else:
+            detail = f"{e.amount:g} mg" if e.amount else "dose"
+        rows.append({"day": e.day, "time_h": e.day * 24.0, "kind": e.kind, "name": e.product, "detail": detail})
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)

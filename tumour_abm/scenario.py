@@ -16,15 +16,24 @@ from .cells.car_t import CarTParams
 from .cells.macrophage import MacrophageParams
 from .cells.neutrophil import NeutrophilParams
 from .cells.nk import NKParams
-from .config_files import load_model
+from .config_files import load_model, validate_model
 from .fields import AllFieldParams
 from .params import Params, param, section
 from .space import GridParams
+from .therapy.products import ANTIBODY_NAMES, ProductParams
+from .therapy.schedule import TherapyParams, resolve_events
 
 
 class TimeParams(Params):
     dt_min: float = param(30.0, unit="min", source="biology.md: dt 30 min default", gt=0, le=240)
+    start_day: float = param(
+        0.0, unit="d", source="scenario: the first simulated day (negative to start before a day-0 infusion)"
+    )
     days: float = param(28.0, unit="d", source="scenario: simulated duration", gt=0, le=3650)
+
+    @property
+    def end_day(self) -> float:
+        return self.start_day + self.days
 
     @property
     def dt_h(self) -> float:
@@ -52,6 +61,9 @@ class ResponseParams(Params):
     progression_change: float = param(
         0.44, unit="1 (fractional change from nadir)", source="RECIST 1.1 +20 % diameter, squared for area", gt=0
     )
+    baseline_day: float | None = param(
+        None, unit="d", source="scenario: day responses are measured from (default: the first therapy event)"
+    )
 
 
 class Scenario(Params):
@@ -65,6 +77,8 @@ class Scenario(Params):
     macrophage: MacrophageParams = section(MacrophageParams, "macrophages (M1/M2)")
     neutrophil: NeutrophilParams = section(NeutrophilParams, "neutrophils and NETs")
     fields: AllFieldParams = section(AllFieldParams, "diffusing signals")
+    therapy: TherapyParams = section(TherapyParams, "the schedule: when each therapy is given")
+    products: ProductParams = section(ProductParams, "what each therapy does")
     response: ResponseParams = section(ResponseParams, "response categories and progression")
     output: OutputParams = section(OutputParams, "what a run records")
 
@@ -87,6 +101,46 @@ class Scenario(Params):
             )
         return self
 
+    @model_validator(mode="after")
+    def _therapies_have_targets(self) -> Scenario:
+        """A therapy for cells the scenario lacks, or a dose before the run starts, is a mistake, not a no-op."""
+        t, problems = self.therapy, []
+        has_nk = bool(self.nk.initial_count or self.nk.influx_per_d or t.nk_cells)
+        has_car_t = bool(self.car_t.initial_count or t.car_t)
+        has_macrophages = bool(self.macrophage.initial_count or self.macrophage.influx_per_d)
+        if t.anti_nkg2a and not (has_nk or has_car_t):
+            problems.append("therapy.anti_nkg2a blocks NKG2A on NK and CAR-T cells, but the scenario has neither")
+        if t.anti_pd1 and not has_car_t:
+            problems.append("therapy.anti_pd1 acts on CAR-T cells, but the scenario has none (car_t.initial_count, "
+                            "therapy.car_t)")
+        for name in ANTIBODY_NAMES:
+            if not getattr(t, name):
+                continue
+            if not (has_nk or has_macrophages):
+                problems.append(f"therapy.{name} works through NK cells (ADCC) or macrophages (ADCP), "
+                                "but the scenario has neither")
+            self._check_antigen(f"therapy.{name}", getattr(self.products, name).target_antigen, problems)
+        if has_car_t:
+            self._check_antigen("car_t.target_antigen", self.car_t.target_antigen, problems)
+        early = [e for e in resolve_events(t) if e.day < self.time.start_day]
+        if early:
+            e = early[0]
+            problems.append(f"therapy.{e.product}: a {e.kind} on day {e.day:g} is before the run starts "
+                            f"(time.start_day = {self.time.start_day:g})")
+        outside = [d for d in self.output.snapshot_days if not self.time.start_day <= d <= self.time.end_day]
+        if outside:
+            problems.append(f"output.snapshot_days {outside} are outside the simulated days "
+                            f"{self.time.start_day:g} to {self.time.end_day:g}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _check_antigen(self, where: str, antigen: str, problems: list[str]) -> None:
+        spec = self.cancer.antigens[antigen]
+        if spec.positive_fraction == 0 or spec.level == 0:
+            problems.append(f"{where} targets {antigen}, which no cancer cell carries "
+                            f"(cancer.antigens.{antigen})")
+
     def with_updates(self, updates: dict[str, Any]) -> Scenario:
         """A copy with dotted-path values replaced, validated again (e.g. {"time.days": 7})."""
         data = self.model_dump(mode="python")
@@ -96,7 +150,7 @@ class Scenario(Params):
             for key in parents:
                 node = node[key]
             node[leaf] = value
-        return Scenario.model_validate(data)
+        return validate_model(Scenario, data, {}, file=None)
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from mesa.discrete_space import CellAgent
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..params import ASSUMED, Params, param
 from ..rules import drug_effect, hill, per_hour, per_step_probability
@@ -62,7 +62,10 @@ class CancerParams(Params):
 
     # --- drug-induced apoptosis
     apoptosis_max_per_h: float = param(
-        0.03, unit="1/h", source=f"{ASSUMED}; calibrate so 60 mg twice weekly alone gives modest control", ge=0
+        0.01, unit="1/h",
+        source="calibrated: 60 mg twice weekly (scenarios/selinexor_mono.yaml) gives ORR 4/12 seeds, near SADAL's "
+        "29 % (biology.md's starting 0.03 /h eliminated every tumour)",
+        ge=0,
     )
     apoptosis_ec50_nM: float = param(100.0, unit="nM", source=ASSUMED, gt=0)
     apoptosis_hill: float = param(1.5, unit="1", source=ASSUMED, gt=0)
@@ -112,6 +115,13 @@ class CancerParams(Params):
         unit="-",
         source=f"{ASSUMED}: DLBCL-like profile; set per disease in the scenario",
     )
+
+    @field_validator("antigens")
+    @classmethod
+    def _unlisted_antigens_are_absent(cls, antigens: dict) -> dict:
+        """A scenario lists the antigens its tumour carries; the others are carried by no cell."""
+        absent = AntigenParams(positive_fraction=0.0, level=0.0)
+        return {name: antigens.get(name, absent) for name in AntigenName.__args__}
 
 
 class MicroenvironmentParams(Params):

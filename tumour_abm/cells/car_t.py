@@ -78,15 +78,16 @@ class CarTDrugResponse:
 
 def car_t_kill_hazard(
     p: CarTParams, *, antigen: float, impairment: float, exhausted: bool, pd1_blockade: float, tgfb: float,
-    nkg2a: float, hla_e: float,
+    nkg2a: float, hla_e: float, nkg2a_blockade: float = 0.0,
 ) -> float:
-    """Killing hazard per hour of one CAR-T cell on one target: 4 /h × antigen × F (biology.md)."""
+    """Killing hazard per hour of one CAR-T cell on one target: 4 /h × antigen × F (biology.md); anti-NKG2A
+    frees the CAR-T cell's NKG2A as it does the NK cell's."""
     penalty = (1.0 - p.exhausted_kill_factor) * (1.0 - p.pd1_exhaustion_relief * pd1_blockade) if exhausted else 0.0
     f = (
         (1.0 - impairment)
         * (1.0 - penalty)
         * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
-        * max(0.0, 1.0 - p.nkg2a_inhibition_weight * nkg2a * hla_e)
+        * max(0.0, 1.0 - p.nkg2a_inhibition_weight * nkg2a * (1.0 - nkg2a_blockade) * hla_e)
     )
     return p.kill_per_h * antigen * f
 
@@ -129,6 +130,7 @@ class CarTCell(ImmuneCell):
                 p, antigen=float(cancer.antigen[p.target_antigen][target]), impairment=pop.drug.impairment,
                 exhausted=self.exhausted, pd1_blockade=m.therapy.pd1_blockade,
                 tgfb=float(m.fields["tgfb"][x, y]), nkg2a=self.nkg2a, hla_e=float(cancer.hla_e(target)),
+                nkg2a_blockade=m.therapy.nkg2a_blockade,
             )
             tx, ty = int(cancer.x[target]), int(cancer.y[target])
             if self.random.random() < kill_probability(hazard, m.dt_h, m.fields["nets"][tx, ty], m.net_shield):

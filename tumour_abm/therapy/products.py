@@ -1,0 +1,149 @@
+"""What each therapy does (biology.md, "Other therapies"), as functions of time computed from its dated events.
+
+Selinexor's plasma level comes from pharmacokinetics; antibody and blocker levels are occupancies that a dose
+saturates and that then wane with the product's half-life; a BTK inhibitor acts while daily doses continue.
+Cell infusions are the only events that change the tissue directly: they add cells next to vessels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cells.cancer import AntigenName
+from ..params import ASSUMED, Params, param, section, variant
+from .effects import TherapyEffects
+from .pk import DoseSeries, PKParams
+from .schedule import DatedEvent
+
+
+class AntibodyParams(Params):
+    target_antigen: AntigenName = param("CD20", unit="-", source="anti-CD20 (biology.md)")
+    fc_potency: float = param(1.0, unit="x rituximab", source="rituximab is the reference", gt=0)
+    half_life_d: float = param(21.0, unit="d", source=f"bound antibody; {ASSUMED} (biology.md)", gt=0)
+
+
+class BTKiParams(Params):
+    nk_impairment: float = param(0.7, unit="1", source="ibrutinib impairs NK via off-target ITK, review [62,80]", ge=0, le=1)
+    tumour_growth_factor: float = param(
+        0.8, unit="x", source=f"BTK inhibitors slow B-cell tumour proliferation; {ASSUMED}", ge=0
+    )
+    effect_duration_h: float = param(
+        24.0, unit="h", source=f"{ASSUMED}: a daily dose acts until the next (covalent BTK occupancy)", gt=0
+    )
+
+
+class BlockerParams(Params):
+    occupancy: float = param(0.9, unit="1", source="anti-NKG2A occupancy while on (biology.md)", ge=0, le=1)
+    half_life_d: float = param(14.0, unit="d", source=f"{ASSUMED}; review [76]", gt=0)
+
+
+ObinutuzumabParams = variant(
+    AntibodyParams, "ObinutuzumabParams",
+    fc_potency=(1.5, f"glyco-engineered anti-CD20: ADCC x 1.5 vs rituximab ({ASSUMED}, biology.md)"),
+)
+DaratumumabParams = variant(AntibodyParams, "DaratumumabParams", target_antigen=("CD38", "anti-CD38 (biology.md)"))
+AcalabrutinibParams = variant(
+    BTKiParams, "AcalabrutinibParams",
+    nk_impairment=(0.2, "more selective BTK inhibitor: NK impairment 0.2, partial restoration (review [62,80])"),
+)
+AntiPD1Params = variant(
+    BlockerParams, "AntiPD1Params",
+    occupancy=(1.0, f"anti-PD-1: full blockade while on; {ASSUMED}"),
+    half_life_d=(25.0, f"{ASSUMED}: nivolumab-like 25 d"),
+)
+
+
+class ProductParams(Params):
+    """Parameters of each product; the schedule (when) is in the scenario's `therapy:` section."""
+
+    selinexor_pk: PKParams = section(PKParams, "selinexor pharmacokinetics")
+    rituximab: AntibodyParams = section(AntibodyParams, "anti-CD20")
+    obinutuzumab: ObinutuzumabParams = section(ObinutuzumabParams, "glyco-engineered anti-CD20")
+    daratumumab: DaratumumabParams = section(DaratumumabParams, "anti-CD38")
+    ibrutinib: BTKiParams = section(BTKiParams, "first-generation BTK inhibitor")
+    acalabrutinib: AcalabrutinibParams = section(AcalabrutinibParams, "second-generation BTK inhibitor")
+    anti_nkg2a: BlockerParams = section(BlockerParams, "monalizumab")
+    anti_pd1: AntiPD1Params = section(AntiPD1Params, "anti-PD-1")
+
+
+ANTIBODY_NAMES = ("rituximab", "obinutuzumab", "daratumumab")
+# Above this, selinexor impairs T-cell signalling, proliferation and killing (Tyler 2017 Mol Cancer Ther; review [72]).
+T_CELL_IMPAIRMENT_THRESHOLD_NM = 100.0
+BTKI_NAMES = ("ibrutinib", "acalabrutinib")
+
+
+class TherapyPlan:
+    """A run's dated events and what they amount to at any time (hours on the model clock)."""
+
+    def __init__(self, events: list[DatedEvent], products: ProductParams, start_day: float,
+                 pk: PKParams | None = None):
+        self.events = events
+        self.products = products
+        self.start_day = start_day
+        self.pk = pk or products.selinexor_pk
+        sel = [e for e in events if e.product == "selinexor"]
+        self.selinexor = DoseSeries(self.hours([e.day for e in sel]), np.array([e.amount for e in sel]), self.pk)
+        self._dose_hours = {
+            name: self.hours([e.day for e in events if e.product == name and e.kind == "dose"])
+            for name in {e.product for e in events}
+        }
+
+    def hours(self, days) -> np.ndarray:
+        return (np.asarray(days, dtype=np.float64) - self.start_day) * 24.0
+
+    def selinexor_nM(self, t_h: float) -> float:
+        return float(self.selinexor.nM(t_h))
+
+    def _since_last_dose_h(self, name: str, t_h: float) -> float | None:
+        given = self._dose_hours.get(name)
+        if given is None or not len(given) or given[0] > t_h:
+            return None
+        return float(t_h - given[given <= t_h].max())
+
+    def _occupancy(self, name: str, t_h: float, at_dose: float, half_life_d: float) -> float:
+        since = self._since_last_dose_h(name, t_h)
+        return 0.0 if since is None else at_dose * 0.5 ** (since / (half_life_d * 24.0))
+
+    def effects(self, t_h: float) -> TherapyEffects:
+        """What the co-therapies do at time t: antibody coating, NKG2A and PD-1 blockade, BTK inhibition."""
+        p = self.products
+        opsonins: dict[str, float] = {}
+        for name in ANTIBODY_NAMES:
+            ab: AntibodyParams = getattr(p, name)
+            bound = self._occupancy(name, t_h, 1.0, ab.half_life_d) * ab.fc_potency
+            if bound:
+                opsonins[ab.target_antigen] = opsonins.get(ab.target_antigen, 0.0) + bound
+        nk_impairment, growth = 0.0, 1.0
+        for name in BTKI_NAMES:
+            btki: BTKiParams = getattr(p, name)
+            since = self._since_last_dose_h(name, t_h)
+            if since is not None and since < btki.effect_duration_h:
+                nk_impairment = max(nk_impairment, btki.nk_impairment)
+                growth = min(growth, btki.tumour_growth_factor)
+        return TherapyEffects(
+            opsonins=opsonins,
+            nkg2a_blockade=self._occupancy("anti_nkg2a", t_h, p.anti_nkg2a.occupancy, p.anti_nkg2a.half_life_d),
+            nk_impairment=nk_impairment,
+            tumour_growth_factor=growth,
+            pd1_blockade=self._occupancy("anti_pd1", t_h, p.anti_pd1.occupancy, p.anti_pd1.half_life_d),
+        )
+
+    def warnings(self, time) -> list[str]:
+        """What a user probably did not mean: a pre-treatment that still leaves drug above the T-cell threshold at
+        the infusion it prepares for, and events outside the simulated days (they never happen)."""
+        found = []
+        for e in self.events:
+            if e.kind == "infusion":
+                level = self.selinexor_nM((e.day - self.start_day) * 24.0)
+                if level > T_CELL_IMPAIRMENT_THRESHOLD_NM:
+                    found.append(f"selinexor is {level:.0f} nM at the {e.product} infusion on day {e.day:g}, above the "
+                                 f"{T_CELL_IMPAIRMENT_THRESHOLD_NM:g} nM that impairs T cells: is the washout too short?")
+        late = [e for e in self.events if e.day > time.end_day]
+        if late:
+            found.append(f"{len(late)} therapy event(s) after the last simulated day ({time.end_day:g}) never happen, "
+                         f"the first: {late[0].product} on day {late[0].day:g}")
+        return found
+
+    def infusions_between(self, after_h: float, until_h: float) -> list[DatedEvent]:
+        """Infusions due in (after, until]: the ones a step ending at `until` must carry out."""
+        return [e for e in self.events if e.kind == "infusion" and after_h < (e.day - self.start_day) * 24.0 <= until_h]

@@ -1,0 +1,175 @@
+"""When therapies are given: courses written in days, possibly relative to another therapy's first event
+(e.g. selinexor from day −21 to −1 relative to the CAR-T infusion), resolved to dated events before a run starts.
+
+What each therapy does is in products.py; here only dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BeforeValidator, Field, model_validator
+
+from ..params import Params, param
+
+DRUGS = ("selinexor", "ibrutinib", "acalabrutinib")
+ANTIBODIES = ("rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1")
+INFUSIONS = ("car_t", "nk_cells")
+ProductName = Literal[
+    "selinexor", "ibrutinib", "acalabrutinib",
+    "rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1",
+    "car_t", "nk_cells",
+]
+WEEK_D = 7
+
+
+class _Window(Params):
+    relative_to: ProductName | None = param(
+        None, unit="-", source="scenario: days count from this therapy's first event (its day 0)"
+    )
+
+
+class DoseCourse(_Window):
+    """Repeated doses between `start_day` and `end_day` (inclusive): on `days_of_week` of each week of the window
+    (1 = the window's first day), or every `every_days` days from `start_day`; a single dose if neither is given."""
+
+    dose_mg: float | None = param(None, unit="mg", source="scenario (antibodies: optional, dosing is saturating)", gt=0)
+    start_day: float = param(0.0, unit="d", source="scenario")
+    end_day: float | None = param(None, unit="d", source="scenario: last day of the window (default: start_day)")
+    days_of_week: Annotated[tuple[int, ...], Field(strict=False)] | None = param(
+        None, unit="weekday (1-7)", source="scenario, e.g. [1, 3] for twice weekly"
+    )
+    every_days: float | None = param(None, unit="d", source="scenario: interval between doses", gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DoseCourse:
+        if self.end_day is not None and self.end_day < self.start_day:
+            raise ValueError(f"end_day {self.end_day:g} is before start_day {self.start_day:g}: the window is empty")
+        if self.days_of_week is not None and self.every_days is not None:
+            raise ValueError("give days_of_week or every_days, not both")
+        bad = [d for d in self.days_of_week or () if not 1 <= d <= WEEK_D]
+        if bad:
+            raise ValueError(f"days_of_week {bad} are not weekdays 1-7 (1 = the window's first day)")
+        if self.days_of_week is not None and not self.days_of_week:
+            raise ValueError("days_of_week is empty: no dose would be given")
+        return self
+
+    def days(self) -> np.ndarray:
+        """Dose days relative to the anchor (or absolute if there is none)."""
+        end = self.start_day if self.end_day is None else self.end_day
+        if self.days_of_week is not None:
+            weeks = np.arange(int((end - self.start_day) // WEEK_D) + 1)
+            days = (self.start_day + WEEK_D * weeks[:, None] + np.array(sorted(set(self.days_of_week))) - 1).ravel()
+        elif self.every_days is not None:
+            days = np.arange(self.start_day, end + 1e-9, self.every_days)
+        else:
+            days = np.array([self.start_day])
+        return days[days <= end + 1e-9]
+
+
+class CarTInfusion(_Window):
+    day: float = param(0.0, unit="d", source="scenario: infusion day")
+    count: int = param(10, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
+
+
+class NKInfusion(_Window):
+    day: float = param(0.0, unit="d", source="scenario: infusion day")
+    count: int = param(50, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
+    nkg2a_positive_fraction: float = param(
+        0.8, unit="1", source="expanded / infused NK cells are mostly NKG2A+, review [82,83]", ge=0, le=1
+    )
+
+
+def _as_list(value: Any) -> Any:
+    """One course may be written as a mapping instead of a one-item list."""
+    return [value] if isinstance(value, dict) else value
+
+
+Doses = Annotated[tuple[DoseCourse, ...], BeforeValidator(_as_list), Field(strict=False)]
+
+
+class TherapyParams(Params):
+    """The therapy schedule: for each product, its courses (a mapping, or a list of them)."""
+
+    selinexor: Doses = param((), unit="-", source="scenario: oral selinexor courses")
+    ibrutinib: Doses = param((), unit="-", source="scenario: daily BTK inhibitor (e.g. every_days: 1)")
+    acalabrutinib: Doses = param((), unit="-", source="scenario: daily BTK inhibitor (e.g. every_days: 1)")
+    rituximab: Doses = param((), unit="-", source="scenario: anti-CD20 antibody doses")
+    obinutuzumab: Doses = param((), unit="-", source="scenario: glyco-engineered anti-CD20 antibody doses")
+    daratumumab: Doses = param((), unit="-", source="scenario: anti-CD38 antibody doses")
+    anti_nkg2a: Doses = param((), unit="-", source="scenario: monalizumab doses")
+    anti_pd1: Doses = param((), unit="-", source="scenario: anti-PD-1 doses")
+    car_t: Annotated[tuple[CarTInfusion, ...], BeforeValidator(_as_list), Field(strict=False)] = param(
+        (), unit="-", source="scenario: CAR-T infusions"
+    )
+    nk_cells: Annotated[tuple[NKInfusion, ...], BeforeValidator(_as_list), Field(strict=False)] = param(
+        (), unit="-", source="scenario: adoptive NK / CAR-NK infusions"
+    )
+
+    @model_validator(mode="after")
+    def _anchors_resolve(self) -> TherapyParams:
+        anchor_days(self)  # raises for unknown anchors and cycles
+        return self
+
+    def given(self) -> list[str]:
+        return [name for name in type(self).model_fields if getattr(self, name)]
+
+
+def _first_relative_day(course) -> float:
+    return course.day if hasattr(course, "day") else course.start_day
+
+
+def anchor_days(therapy: TherapyParams) -> dict[str, float]:
+    """Day 0 of every product that has courses: the absolute day of its first event, following anchors."""
+    resolved: dict[str, float] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> float:
+        if name in resolved:
+            return resolved[name]
+        if name in chain:
+            raise ValueError(f"therapy anchors form a cycle: {' → '.join(chain + (name,))}")
+        courses = getattr(therapy, name)
+        starts = []
+        for course in courses:
+            offset = 0.0
+            if course.relative_to is not None:
+                if not getattr(therapy, course.relative_to):
+                    raise ValueError(
+                        f"therapy.{name}: relative_to '{course.relative_to}', but the scenario gives no "
+                        f"{course.relative_to}; anchors allowed here: {', '.join(therapy.given()) or 'none'}"
+                    )
+                offset = resolve(course.relative_to, chain + (name,))
+            starts.append(offset + _first_relative_day(course))
+        resolved[name] = min(starts)
+        return resolved[name]
+
+    for name in therapy.given():
+        resolve(name, ())
+    return resolved
+
+
+@dataclass(frozen=True)
+class DatedEvent:
+    day: float
+    product: str
+    kind: str  # "dose" or "infusion"
+    amount: float  # mg for doses (0 when not given), cells for infusions
+    course: Any
+
+
+def resolve_events(therapy: TherapyParams) -> list[DatedEvent]:
+    """Every dose and infusion on its absolute day, in time order (ties in product order)."""
+    zero = anchor_days(therapy)
+    events: list[DatedEvent] = []
+    for name in therapy.given():
+        for course in getattr(therapy, name):
+            offset = zero[course.relative_to] if course.relative_to else 0.0
+            if name in INFUSIONS:
+                events.append(DatedEvent(offset + course.day, name, "infusion", float(course.count), course))
+            else:
+                for day in course.days():
+                    events.append(DatedEvent(offset + float(day), name, "dose", course.dose_mg or 0.0, course))
+    order = {name: i for i, name in enumerate(type(therapy).model_fields)}
+    return sorted(events, key=lambda e: (e.day, order[e.product]))
