@@ -31,14 +31,16 @@ def place_pairs(model, **nk_state):
     return rows
 
 
-def nk_kill_fraction(hla_e=1.0, trail_r=1.0, blockade=0.0, granules=5, seeds=range(4)):
+def nk_kill_fraction(hla_e=1.0, trail_r=1.0, blockade=0.0, granules=5, seeds=range(4), opsonins=None):
     killed = 0
     for seed in seeds:
         m = blank(seed)
         rows = place_pairs(m, nkg2a=True, granules=granules)
         m.cancer.hla_e_base[rows] = hla_e
         m.cancer.trail_r_base[rows] = trail_r
+        m.cancer.antigen["CD20"][rows] = 1.0
         m.therapy.nkg2a_blockade = blockade
+        m.therapy.opsonins = opsonins or {}
         m.nk.step()
         killed += PAIRS - m.cancer.n_alive
     return killed / (PAIRS * len(seeds))
