@@ -13,11 +13,11 @@ $(PY):
 	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 
 $(STAMP): $(PY) pyproject.toml requirements/constraints.txt
-	$(PIP) install -c requirements/constraints.txt -e '.[dev]'
+	$(PIP) install -c requirements/constraints.txt -e '.[dev,dist]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/tumour-abm run scenarios/default.yaml --seed 1 --out runs/demo
+	$(VENV)/bin/tumour-abm batch scenarios/batches/demo.yaml --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

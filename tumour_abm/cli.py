@@ -147,6 +147,46 @@ def cmd_pk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    value = _seed(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .batch import run_batch
+
+    done = run_batch(args.batch, out=args.out, replicates=args.replicates, workers=args.workers, dask=args.dask,
+                     resume=args.resume, progress=not args.quiet)
+    print(f"{done.jobs} replicates ({done.skipped} already done, {done.failed} failed) in {done.wall_s:.1f} s")
+    comparisons = pd.read_csv(done.out / "comparisons.csv")
+    if len(comparisons):
+        shown = comparisons[["point_label", "arm", "outcome", "mean_arm", "mean_reference", "p_holm"]]
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"report: {done.report}")
+    return 1 if done.failed and done.failed == done.jobs else 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from .batch_analysis import analyse
+
+    out = Path(args.folder)
+    manifest_path = out / "manifest.json"
+    if not (out / "replicates.parquet").is_file() or not manifest_path.is_file():
+        print(f"error: {out} is not a finished batch folder (no replicates.parquet / manifest.json)", file=sys.stderr)
+        return EXIT_USAGE
+    manifest = json.loads(manifest_path.read_text())
+    meta = {"executor": manifest.get("executor"), "wall time (s)": manifest.get("wall_s"),
+            "failed": manifest.get("failed"), "rebuilt by": "compare"}
+    print(f"report: {analyse(out, meta)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tumour-abm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -173,6 +213,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="write a PNG of concentration over time")
     p.set_defaults(func=cmd_pk)
 
+    p = sub.add_parser("batch", help="run arms x replicates (paired seeds), with statistics and a report")
+    p.add_argument("batch", help="batch YAML file")
+    p.add_argument("--replicates", type=_count, help="replicates per arm (default: the batch file's)")
+    p.add_argument("--workers", type=_count, help="worker processes (default: all cores; 1 = serial)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on Dask: 'local' starts a local cluster, or a scheduler address")
+    p.add_argument("--out", help="batch folder (default: runs/<batch>-<time>)")
+    p.add_argument("--resume", action="store_true", help="complete a killed batch in --out without redoing finished runs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("compare", help="rebuild statistics, figures and the report of a finished batch")
+    p.add_argument("folder", help="batch folder")
+    p.set_defaults(func=cmd_compare)
+
     p = sub.add_parser("params", help="list every parameter with value, unit and source")
     p.add_argument("scenario", nargs="?", help="show this scenario's values (default: built-in defaults)")
     p.set_defaults(func=cmd_params)
@@ -186,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         n = len(err.problems)
         print(("error: " if n == 1 else f"error: {n} problems\n") + str(err), file=sys.stderr)
+        return EXIT_USAGE
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -64,3 +64,28 @@ def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray
         "macrophage_m2_final": int(m2),
         "m1_m2_ratio_final": float(m1 / m2) if m2 else float("nan"),
     }
+
+
+# Every outcome of a run's summary: label and unit, for batch files (which name what to compare), tables and plots.
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "final_tumour": ("tumour at the end", "cells"),
+    "min_tumour": ("smallest tumour", "cells"),
+    "nadir_day": ("day of the smallest tumour", "d"),
+    "tumour_auc_cell_days": ("tumour burden over time (AUC)", "cell-days"),
+    "time_to_progression_d": ("time to progression (censored)", "d"),
+    "best_change": ("best change in burden from baseline", "fraction"),
+    "killed_nk": ("cancer cells killed by NK cells", "cells"),
+    "killed_nk_granzyme": ("cancer cells killed by NK granzyme", "cells"),
+    "killed_nk_trail": ("cancer cells killed by NK TRAIL", "cells"),
+    "killed_car_t": ("cancer cells killed by CAR-T cells", "cells"),
+    "killed_macrophage": ("cancer cells phagocytosed", "cells"),
+    "died_drug": ("cancer cells killed by selinexor", "cells"),
+    "died_basal": ("cancer cells dying of basal apoptosis", "cells"),
+    "car_t_peak": ("CAR-T peak", "cells"),
+    "car_t_peak_day": ("day of the CAR-T peak", "d"),
+    "neutrophil_nadir": ("fewest neutrophils", "cells"),
+    "neutrophil_nadir_day": ("day of the fewest neutrophils", "d"),
+    "macrophage_m1_final": ("M1 macrophages at the end", "cells"),
+    "macrophage_m2_final": ("M2 macrophages at the end", "cells"),
+    "m1_m2_ratio_final": ("M1:M2 ratio at the end", "ratio"),
+}

@@ -7,6 +7,7 @@ The scenario schema is built from these classes, so a default is never typed a s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,9 @@ def variant(base: type[BaseModel], name: str, **changes: tuple[Any, str]) -> typ
         info = base.model_fields[field_name]
         extra = {**(info.json_schema_extra or {}), "source": source}
         fields[field_name] = (info.annotation, FieldInfo.merge_field_infos(info, default=default, json_schema_extra=extra))
-    return create_model(name, __base__=base, **fields)
+    # Belong to the calling module (as namedtuple does), so that pickle finds the class by name in workers.
+    module = sys._getframe(1).f_globals["__name__"]
+    return create_model(name, __base__=base, __module__=module, **fields)
 
 
 class Params(BaseModel):

@@ -39,7 +39,8 @@ def git_commit() -> str | None:
     return commit if out.returncode == 0 and commit else None
 
 
-def manifest(result: Result, scenario_file: str | None) -> dict:
+def manifest_base() -> dict:
+    """Provenance shared by run and batch manifests: versions, commit and command."""
     return {
         "package": "tumour_abm",
         "package_version": __version__,
@@ -47,6 +48,12 @@ def manifest(result: Result, scenario_file: str | None) -> dict:
         "python_version": platform.python_version(),
         "git_commit": git_commit(),
         "command": sys.argv,
+    }
+
+
+def manifest(result: Result, scenario_file: str | None) -> dict:
+    return {
+        **manifest_base(),
         "scenario_file": scenario_file,
         "seed": result.seed,
         "started": result.started,
@@ -71,17 +78,20 @@ def write_json(path: Path, data: dict) -> Path:
     return write_text_atomic(path, text + "\n")
 
 
-def write_run(result: Result, out_dir: Path, scenario_file: str | None = None) -> Path:
-    """Write every output of one run into `out_dir` (created if needed) and return it."""
+def write_run(result: Result, out_dir: Path, scenario_file: str | None = None, *, figures: bool = True,
+              extra: dict | None = None) -> Path:
+    """Write every output of one run into `out_dir` (created if needed) and return it. Batches skip the per-run
+    figures (they draw their own) and add their identifiers to the manifest through `extra`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "scenario.yaml", dump_yaml(result.scenario))
     write_atomic(out / "timeseries.csv", lambda tmp: result.timeseries.to_csv(tmp, index=False))
     write_atomic(out / "events.csv", lambda tmp: result.events.to_csv(tmp, index=False))
     write_json(out / "summary.json", result.summary)
-    _write_figures(result, out / "figures")
+    if figures:
+        _write_figures(result, out / "figures")
     # Written last: a folder with a manifest is a complete run.
-    write_json(out / "manifest.json", manifest(result, scenario_file))
+    write_json(out / "manifest.json", {**manifest(result, scenario_file), **(extra or {})})
     return out
 
 

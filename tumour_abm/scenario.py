@@ -16,7 +16,7 @@ from .cells.car_t import CarTParams
 from .cells.macrophage import MacrophageParams
 from .cells.neutrophil import NeutrophilParams
 from .cells.nk import NKParams
-from .config_files import load_model, validate_model
+from .config_files import ConfigError, Problem, load_model, validate_model
 from .fields import AllFieldParams
 from .params import Params, param, section
 from .space import GridParams
@@ -143,14 +143,30 @@ class Scenario(Params):
 
     def with_updates(self, updates: dict[str, Any]) -> Scenario:
         """A copy with dotted-path values replaced, validated again (e.g. {"time.days": 7})."""
-        data = self.model_dump(mode="python")
+        data = _mutable(self.model_dump(mode="python"))
         for dotted, value in updates.items():
             node = data
             *parents, leaf = dotted.split(".")
-            for key in parents:
-                node = node[key]
-            node[leaf] = value
+            try:
+                for key in parents:
+                    node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+                if isinstance(node, list):
+                    node[int(leaf)] = value
+                else:
+                    node[leaf] = value
+            except (IndexError, ValueError, TypeError, AttributeError):
+                raise ConfigError([Problem(None, None, dotted, value, "no such place in the scenario",
+                                           "a dotted path of keys, with list positions as numbers", None)]) from None
         return validate_model(Scenario, data, {}, file=None)
+
+
+def _mutable(value: Any) -> Any:
+    """Dumped parameters with lists where they had tuples, so that an update can reach into a course list."""
+    if isinstance(value, dict):
+        return {k: _mutable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mutable(v) for v in value]
+    return value
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

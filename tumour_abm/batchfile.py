@@ -1,0 +1,168 @@
+"""A batch file: several arms (scenario files with overrides) × replicates, compared with a reference arm;
+optionally a parameter sweep (full grid) and a virtual cohort (per-patient parameters drawn from distributions).
+Validated like scenario files; every arm's scenario is checked before anything runs."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from .config_files import ConfigError, Problem, load_model
+from .outcomes import OUTCOMES
+from .params import Params, param
+from .scenario import Scenario, load_scenario
+
+OutcomeName = Literal[tuple(OUTCOMES)]  # type: ignore[valid-type]
+ArmName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+DEFAULT_OUTCOMES = ("final_tumour", "tumour_auc_cell_days", "min_tumour", "time_to_progression_d")
+
+
+class ArmParams(Params):
+    scenario: str = param(..., unit="-", source="batch file: a scenario file, relative to the batch file")
+    overrides: Annotated[dict[str, Any], Field(strict=False)] = param(
+        {}, unit="-", source="batch file: dotted scenario paths → values, e.g. {cancer.doubling_time_h: 24}"
+    )
+
+
+class DistributionParams(Params):
+    """One patient parameter's distribution: lognormal (mean, cv), normal (mean, sd), uniform (low, high) or
+    poisson (mean, for counts)."""
+
+    kind: Literal["lognormal", "normal", "uniform", "poisson"] = param(..., unit="-", source="batch file")
+    mean: float | None = param(None, unit="as the parameter", source="batch file")
+    cv: float | None = param(None, unit="1", source="batch file", ge=0)
+    sd: float | None = param(None, unit="as the parameter", source="batch file", ge=0)
+    low: float | None = param(None, unit="as the parameter", source="batch file")
+    high: float | None = param(None, unit="as the parameter", source="batch file")
+
+    @model_validator(mode="after")
+    def _complete(self) -> DistributionParams:
+        needs = {"lognormal": ("mean", "cv"), "normal": ("mean", "sd"), "uniform": ("low", "high"), "poisson": ("mean",)}
+        missing = [k for k in needs[self.kind] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs {', '.join(needs[self.kind])}; missing {', '.join(missing)}")
+        if self.kind == "lognormal" and self.mean <= 0:
+            raise ValueError("a lognormal distribution needs mean > 0")
+        if self.kind == "uniform" and self.high < self.low:
+            raise ValueError(f"uniform: high {self.high:g} is below low {self.low:g}")
+        return self
+
+    def draw(self, rng: np.random.Generator) -> float:
+        if self.kind == "lognormal":
+            sigma2 = np.log1p(self.cv**2)
+            return float(rng.lognormal(np.log(self.mean) - sigma2 / 2.0, np.sqrt(sigma2)))
+        if self.kind == "normal":
+            return float(rng.normal(self.mean, self.sd))
+        if self.kind == "uniform":
+            return float(rng.uniform(self.low, self.high))
+        return float(rng.poisson(self.mean))
+
+
+class CohortParams(Params):
+    parameters: Annotated[dict[str, DistributionParams], Field(strict=False)] = param(
+        {}, unit="-", source="batch file: dotted scenario paths → distributions, drawn once per virtual patient"
+    )
+    pk_variability: bool = param(
+        False, unit="-", source="batch file: each patient's selinexor CL/F and V/F drawn with the PK's CVs"
+    )
+
+
+class SweepParams(Params):
+    parameters: Annotated[dict[str, Annotated[list[Any], Field(min_length=1)]], Field(strict=False, min_length=1)] = param(
+        ..., unit="-", source="batch file: dotted scenario paths → values; every combination is run"
+    )
+
+    def points(self) -> list[dict[str, Any]]:
+        names = list(self.parameters)
+        return [dict(zip(names, values)) for values in itertools.product(*self.parameters.values())]
+
+
+class BatchParams(Params):
+    description: str = Field("", description="what the batch asks")
+    arms: Annotated[dict[ArmName, ArmParams], Field(strict=False, min_length=1)] = param(
+        ..., unit="-", source="batch file: arm name → scenario and overrides"
+    )
+    reference: str = param(..., unit="-", source="batch file: the arm the others are compared with")
+    replicates: int = param(10, unit="runs per arm", source="batch file", ge=1, le=100_000)
+    seeds: Literal["paired", "independent"] = param(
+        "paired", unit="-", source="batch file: paired = replicate i uses the same seed (and patient) in every arm"
+    )
+    base_seed: int = param(1, unit="-", source="batch file", ge=0)
+    days: float | None = param(None, unit="d", source="batch file: simulated days for every arm (default: each scenario's)", gt=0)
+    outcomes: Annotated[tuple[OutcomeName, ...], Field(strict=False, min_length=1)] = param(
+        DEFAULT_OUTCOMES, unit="-", source="batch file: outcomes to compare (names as in summary.json)"
+    )
+    sweep: SweepParams | None = param(None, unit="-", source="batch file: optional full-grid parameter sweep")
+    cohort: CohortParams | None = param(None, unit="-", source="batch file: optional virtual cohort")
+
+    @model_validator(mode="after")
+    def _reference_is_an_arm(self) -> BatchParams:
+        if self.reference not in self.arms:
+            raise ValueError(f"reference '{self.reference}' is not an arm; arms: {', '.join(self.arms)}")
+        return self
+
+    def sweep_points(self) -> list[dict[str, Any]]:
+        return self.sweep.points() if self.sweep else [{}]
+
+
+class Batch:
+    """A loaded batch file with each arm's resolved scenario."""
+
+    def __init__(self, path: Path, params: BatchParams, scenarios: dict[str, Scenario]):
+        self.path, self.params, self.scenarios = path, params, scenarios
+
+
+def load_batch(path: str | Path) -> Batch:
+    """Read and validate a batch file and every scenario it names, with their overrides, sweep and cohort paths."""
+    path = Path(path)
+    params = load_model(BatchParams, path)
+    scenarios: dict[str, Scenario] = {}
+    for name, arm in params.arms.items():
+        scenario = load_scenario(path.parent / arm.scenario)
+        updates = dict(arm.overrides)
+        if params.days is not None:
+            updates.update(_days_update(scenario, params.days))
+        scenarios[name] = _updated(scenario, updates, path, f"arms.{name}.overrides")
+    # Sweep values and cohort paths must fit every arm; try the extremes now rather than fail mid-batch.
+    for point in params.sweep_points():
+        for name, scenario in scenarios.items():
+            _updated(scenario, point, path, "sweep.parameters")
+    if params.cohort:
+        probe = np.random.default_rng(0)
+        for name, scenario in scenarios.items():
+            _updated(scenario, patient_updates(params.cohort, scenario, probe), path, "cohort.parameters")
+    return Batch(path, params, scenarios)
+
+
+def _days_update(scenario: Scenario, days: float) -> dict[str, Any]:
+    end = scenario.time.start_day + days
+    return {"time.days": days, "output.snapshot_days": tuple(d for d in scenario.output.snapshot_days if d <= end)}
+
+
+def _updated(scenario: Scenario, updates: dict[str, Any], path: Path, where: str) -> Scenario:
+    try:
+        return scenario.with_updates(updates)
+    except ConfigError as err:
+        raise ConfigError([Problem(path, None, f"{where}.{p.key_path}" if p.key_path else where, p.value,
+                                   p.message, p.allowed, p.suggestion) for p in err.problems]) from None
+
+
+def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Generator) -> dict[str, Any]:
+    """One virtual patient: a value for each cohort parameter (counts rounded), and PK if it varies."""
+    updates: dict[str, Any] = {}
+    current = scenario.model_dump()
+    for dotted, dist in cohort.parameters.items():
+        value = dist.draw(rng)
+        node = current
+        for key in dotted.split("."):
+            node = node[int(key)] if isinstance(node, (list, tuple)) else node.get(key) if isinstance(node, dict) else None
+        updates[dotted] = max(0, int(round(value))) if isinstance(node, int) and not isinstance(node, bool) else value
+    if cohort.pk_variability:
+        pk = scenario.products.selinexor_pk.for_patient(rng)
+        updates["products.selinexor_pk.cl_l_per_h"] = pk.cl_l_per_h
+        updates["products.selinexor_pk.v_l"] = pk.v_l
+    return updates
