@@ -158,3 +158,16 @@ def test_bad_batch_files_are_clear_errors(tmp_path, changes, fragment):
     with pytest.raises(ConfigError) as err:
         load_batch(write_batch(tmp_path, **changes))
     assert fragment in str(err.value)
+
+
+def test_compare_rebuilds_the_report_of_a_finished_batch(tmp_path):
+    done = run_batch(write_batch(tmp_path, replicates=2), out=tmp_path / "out", workers=1)
+    for name in ("report.html", "stats.csv"):
+        (done.out / name).unlink()
+    rebuilt = subprocess.run([sys.executable, "-m", "tumour_abm.cli", "compare", str(done.out)], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (done.out / "report.html").is_file() and len(pd.read_csv(done.out / "stats.csv")) == 2 * 2
+    not_a_batch = subprocess.run([sys.executable, "-m", "tumour_abm.cli", "compare", str(tmp_path)],
+                                 capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert not_a_batch.returncode == 2 and "not a finished batch folder" in not_a_batch.stderr

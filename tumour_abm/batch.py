@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -215,8 +216,6 @@ def run_batch(path: str | Path, *, out: str | Path | None = None, replicates: in
               workers: int | None = None, dask: str | None = None, resume: bool = False,
               progress: bool = False) -> BatchRun:
     """Run (or complete, with `resume`) a batch and write its tables, statistics, figures and report."""
-    import time
-
     from .batch_analysis import analyse
     from .batchfile import load_batch
     from .config_files import dump_yaml
