@@ -13,7 +13,7 @@ $(PY):
 	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 
 $(STAMP): $(PY) pyproject.toml requirements/constraints.txt
-	$(PIP) install -c requirements/constraints.txt -e '.[dev,dist]'
+	$(PIP) install -c requirements/constraints.txt -e '.[dev,dist,viz]'
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -187,6 +187,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_viz(args: argparse.Namespace) -> int:
+    """Serve the browser view of a scenario (its folder's other scenarios can be chosen in the page)."""
+    import importlib.util
+    import os
+    import subprocess
+
+    from .scenario import load_scenario
+
+    if importlib.util.find_spec("solara") is None:
+        print("error: the browser view needs the viz extra: pip install 'tumour_abm[viz]'", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.scenario)
+    load_scenario(path)  # a bad file is reported here, not as a broken page
+    env = {**os.environ, "TUMOUR_ABM_SCENARIO": path.stem, "TUMOUR_ABM_SCENARIO_DIR": str(path.resolve().parent),
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # no calls out from the page's server
+    print(f"tumour_abm view of {path} at http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", "tumour_abm.app:page", "--host", args.host,
+           "--port", str(args.port), "--production"]
+    return subprocess.call(cmd, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tumour-abm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -226,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="rebuild statistics, figures and the report of a finished batch")
     p.add_argument("folder", help="batch folder")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("viz", help="the browser view of one run (Mesa SolaraViz)")
+    p.add_argument("scenario", nargs="?", default=str(Path("scenarios") / "tme_default.yaml"),
+                   help="scenario to show first (default scenarios/tme_default.yaml)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_count, default=8765, help="port (default 8765)")
+    p.set_defaults(func=cmd_viz)
 
     p = sub.add_parser("params", help="list every parameter with value, unit and source")
     p.add_argument("scenario", nargs="?", help="show this scenario's values (default: built-in defaults)")

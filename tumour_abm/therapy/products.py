@@ -67,6 +67,8 @@ class ProductParams(Params):
 
 
 ANTIBODY_NAMES = ("rituximab", "obinutuzumab", "daratumumab")
+# The DLBCL dose (60 mg twice weekly, SADAL; biology.md "Regimens"): the default a user starts from.
+DLBCL_DOSE_MG = 60.0
 # Above this, selinexor impairs T-cell signalling, proliferation and killing (Tyler 2017 Mol Cancer Ther; review [72]).
 T_CELL_IMPAIRMENT_THRESHOLD_NM = 100.0
 BTKI_NAMES = ("ibrutinib", "acalabrutinib")
