@@ -5,11 +5,12 @@ Validated like scenario files; every arm's scenario is checked before anything r
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .config_files import ConfigError, Problem, load_model
 from .outcomes import OUTCOMES
@@ -81,6 +82,43 @@ class SweepParams(Params):
         return [dict(zip(names, values)) for values in itertools.product(*self.parameters.values())]
 
 
+_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
+OUTCOME_AT = re.compile(rf"^(?P<column>[a-z0-9_]+)@(?P<start>{_NUMBER})(?:\.\.(?P<end>{_NUMBER}))?$")
+
+
+def check_outcome_expression(expr: str) -> str:
+    """An outcome is a summary key (final_tumour), a time-series column on a day (hla_e_mean@7), or its mean over
+    days (il10_mean@7..21)."""
+    from .reporters import TIMESERIES
+
+    if expr in OUTCOMES:
+        return expr
+    match = OUTCOME_AT.match(expr)
+    if match and match["column"] in TIMESERIES:
+        return expr
+    raise ValueError(f"'{expr}' is not an outcome: use a summary outcome ({', '.join(OUTCOMES)}) or a time-series "
+                     f"column at a day, e.g. hla_e_mean@7 or il10_mean@7..21 (columns: {', '.join(TIMESERIES)})")
+
+
+class HypothesisParams(Params):
+    """An expected direction: `arm` has a lower / higher `outcome` than `versus` (paired by replicate), or than a
+    fixed `value`; tested one-sided, with Holm's correction over every hypothesis tested together."""
+
+    id: str = param(..., unit="-", source="batch file, e.g. C1")
+    statement: str = param("", unit="-", source="batch file: the claim in words, with its references")
+    outcome: Annotated[str, AfterValidator(check_outcome_expression)] = param(..., unit="-", source="batch file")
+    arm: str = param(..., unit="-", source="batch file")
+    versus: str | None = param(None, unit="-", source="batch file: the arm compared with")
+    value: float | None = param(None, unit="as the outcome", source="batch file: or a fixed value")
+    expected: Literal["less", "greater"] = param(..., unit="-", source="batch file")
+
+    @model_validator(mode="after")
+    def _one_comparator(self) -> HypothesisParams:
+        if (self.versus is None) == (self.value is None):
+            raise ValueError(f"hypothesis {self.id}: give either versus (an arm) or value (a number)")
+        return self
+
+
 class BatchParams(Params):
     description: str = Field("", description="what the batch asks")
     arms: Annotated[dict[ArmName, ArmParams], Field(strict=False, min_length=1)] = param(
@@ -98,11 +136,18 @@ class BatchParams(Params):
     )
     sweep: SweepParams | None = param(None, unit="-", source="batch file: optional full-grid parameter sweep")
     cohort: CohortParams | None = param(None, unit="-", source="batch file: optional virtual cohort")
+    hypotheses: Annotated[tuple[HypothesisParams, ...], Field(strict=False)] = param(
+        (), unit="-", source="batch file: expected directions to test (tumour-abm validate)"
+    )
 
     @model_validator(mode="after")
     def _reference_is_an_arm(self) -> BatchParams:
         if self.reference not in self.arms:
             raise ValueError(f"reference '{self.reference}' is not an arm; arms: {', '.join(self.arms)}")
+        for h in self.hypotheses:
+            for name in (h.arm, h.versus):
+                if name is not None and name not in self.arms:
+                    raise ValueError(f"hypothesis {h.id}: '{name}' is not an arm; arms: {', '.join(self.arms)}")
         return self
 
     def sweep_points(self) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .config_files import ConfigError, dump_yaml
@@ -208,6 +209,27 @@ def cmd_viz(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the claims; a failing claim is a finding, printed and reported, not an error (exit 0)."""
+    import json
+
+    from .validate import format_table, run_validation
+
+    ids = [c.strip() for c in args.claims.split(",")] if args.claims else None
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else Path("runs") / f"validate-{stamp}"
+    table, claims, wall_s = run_validation(ids, replicates=args.replicates, workers=args.workers, out=out,
+                                           resume=args.resume, progress=not (args.quiet or args.json))
+    if args.json:
+        print(json.dumps(claims))
+    else:
+        print(format_table(table))
+        passed = sum(c["passed"] for c in claims)
+        print(f"{passed} of {len(claims)} claims pass ({args.replicates} paired replicates, {wall_s:.0f} s); "
+              f"report: {out / 'claims.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tumour-abm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -254,6 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_count, default=8765, help="port (default 8765)")
     p.set_defaults(func=cmd_viz)
+
+    p = sub.add_parser("validate", help="run the review's claims as paired comparisons and test them")
+    p.add_argument("--claims", help="which, e.g. C1,C5 (default: all)")
+    p.add_argument("--replicates", type=_count, default=20, help="paired replicates per arm (default 20)")
+    p.add_argument("--workers", type=_count, help="worker processes (default: all cores)")
+    p.add_argument("--json", action="store_true", help="print a JSON list: id, passed, p, effect per claim")
+    p.add_argument("--out", help="folder (default: runs/validate-<time>)")
+    p.add_argument("--resume", action="store_true", help="complete an interrupted run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("params", help="list every parameter with value, unit and source")
     p.add_argument("scenario", nargs="?", help="show this scenario's values (default: built-in defaults)")

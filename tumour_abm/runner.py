@@ -91,6 +91,8 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     summary = summarise_burden(day, history["cancer"], response_baseline_day(scenario, model.plan), scenario.response)
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
     summary["killed_nk"] = summary["killed_nk_granzyme"] + summary["killed_nk_trail"]
+    summary["nk_trail_share"] = summary["killed_nk_trail"] / summary["killed_nk"] if summary["killed_nk"] else float("nan")
+    summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
     m1 = model.macrophages.count(lambda a: not a.m2)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
     return Result(
