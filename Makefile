@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 PIP   := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast bench lock clean-venv
+.PHONY: demo test test-fast bench validate lock clean-venv
 
 $(PY):
 	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
@@ -27,6 +27,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
+
+# The review's twelve claims, 20 paired replicates per arm (about 20 minutes on two cores).
+validate: $(STAMP)
+	$(VENV)/bin/tumour-abm validate --replicates 20 --out runs/validate-$$(date +%Y%m%d-%H%M%S)
 
 # Re-resolve every dependency (with all extras) in a scratch venv and pin the result.
 lock:

@@ -219,7 +219,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else Path("runs") / f"validate-{stamp}"
     table, claims, wall_s = run_validation(ids, replicates=args.replicates, workers=args.workers, out=out,
-                                           resume=args.resume, progress=not (args.quiet or args.json))
+                                           resume=args.resume, progress=not (args.quiet or args.json),
+                                           dask=args.dask)
     if args.json:
         print(json.dumps(claims))
     else:
@@ -281,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", help="which, e.g. C1,C5 (default: all)")
     p.add_argument("--replicates", type=_count, default=20, help="paired replicates per arm (default 20)")
     p.add_argument("--workers", type=_count, help="worker processes (default: all cores)")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on Dask: 'local' or a scheduler address")
     p.add_argument("--json", action="store_true", help="print a JSON list: id, passed, p, effect per claim")
     p.add_argument("--out", help="folder (default: runs/validate-<time>)")
     p.add_argument("--resume", action="store_true", help="complete an interrupted run in --out")
