@@ -40,13 +40,9 @@ def differences(scenarios: dict[str, Scenario], reference: str) -> pd.DataFrame:
         mine = flatten(scenario.model_dump(mode="json"))
         for key in sorted(set(ref) | set(mine)):
             if ref.get(key) != mine.get(key):
-                rows.append({"arm": arm, "parameter": key, reference: ref.get(key), arm: mine.get(key)})
-    table = pd.DataFrame(rows)
-    if len(table):  # one value column per arm would be sparse: show "reference → arm"
-        table = pd.DataFrame({"arm": table["arm"], "parameter": table["parameter"],
-                              "reference value": [r.get(reference) for r in rows],
-                              "arm value": [r.get(r["arm"]) for r in rows]})
-    return table
+                rows.append({"arm": arm, "parameter": key, "reference value": ref.get(key),
+                             "arm value": mine.get(key)})
+    return pd.DataFrame(rows)
 
 
 def arm_scenarios(out: Path) -> dict[str, Scenario]:

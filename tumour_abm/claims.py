@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-
 from .batchfile import OUTCOME_AT
-from .stats import bootstrap_ci, holm, ok_rows
+from .stats import bootstrap_ci, holm, ok_rows, paired_test
 
 ALPHA = 0.05  # claims.md: p < 0.05 after Holm correction across the suite
 
@@ -38,15 +36,16 @@ def test_hypothesis(a: pd.Series, b: pd.Series | None, value: float | None, expe
     if b is not None:
         both = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
         x, y = both["a"].to_numpy(float), both["b"].to_numpy(float)
-        d = x - y
+        _, p, _ = paired_test(x, y, alternative=expected)
+        ci_versus = bootstrap_ci(y)
     else:
         x = a.dropna().to_numpy(float)
         y = np.array([value], dtype=float)
-        d = x - value
-    nonzero = d[d != 0]
-    p = float(sps.wilcoxon(nonzero, alternative=expected).pvalue) if len(nonzero) else 1.0
+        _, p, _ = paired_test(x, np.full_like(x, value), alternative=expected)  # one-sample: against the value
+        ci_versus = (value, value)
+    d = x - y if b is not None else x - value
     return {"n": len(d), "mean_arm": x.mean() if len(x) else np.nan, "ci_arm": bootstrap_ci(x),
-            "mean_versus": y.mean() if len(y) else np.nan, "ci_versus": bootstrap_ci(y) if b is not None else (value, value),
+            "mean_versus": y.mean() if len(y) else np.nan, "ci_versus": ci_versus,
             "effect": float(np.mean(d)) if len(d) else np.nan, "p": p}
 
 

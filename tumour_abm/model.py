@@ -19,9 +19,11 @@ from .space import count_neighbours, make_grid, place_vessels
 from .therapy.products import TherapyPlan
 from .therapy.schedule import resolve_events
 
-# Site codes of the occupancy map (snapshots, browser view).
-SITE_CODES = ("empty", "vessel", "cancer", "nk", "car_t", "macrophage_m1", "macrophage_m2", "neutrophil")
-EMPTY, VESSEL, CANCER, NK, CAR_T, M1, M2, NEUTROPHIL = range(len(SITE_CODES))
+# Site codes of the occupancy map (snapshots, browser view): what is on a site, with the immune cell's state.
+SITE_CODES = ("empty", "vessel", "cancer", "nk_nkg2a_pos", "nk_nkg2a_neg", "car_t", "car_t_exhausted",
+              "macrophage_m1", "macrophage_m2", "neutrophil")
+CODE = {name: i for i, name in enumerate(SITE_CODES)}
+EMPTY, VESSEL, CANCER = CODE["empty"], CODE["vessel"], CODE["cancer"]
 
 
 class TumourModel(mesa.Model):
@@ -162,9 +164,13 @@ class TumourModel(mesa.Model):
         """Site codes (see SITE_CODES) for snapshots and the browser view."""
         codes = np.where(self.vessels, VESSEL, EMPTY).astype(np.int8)
         codes[self.cancer.row_at >= 0] = CANCER
-        for population, code in ((self.nk, NK), (self.car_t, CAR_T), (self.neutrophils, NEUTROPHIL)):
+        states = (
+            (self.nk, lambda a: "nk_nkg2a_pos" if a.nkg2a else "nk_nkg2a_neg"),
+            (self.car_t, lambda a: "car_t_exhausted" if a.exhausted else "car_t"),
+            (self.macrophages, lambda a: "macrophage_m2" if a.m2 else "macrophage_m1"),
+            (self.neutrophils, lambda a: "neutrophil"),
+        )
+        for population, state in states:
             for a in population.agents():
-                codes[a.cell.coordinate] = code
-        for a in self.macrophages.agents():
-            codes[a.cell.coordinate] = M2 if a.m2 else M1
+                codes[a.cell.coordinate] = CODE[state(a)]
         return codes

@@ -50,6 +50,17 @@ def summarise_burden(
     }
 
 
+def ratio(numerator: float, denominator: float) -> float:
+    """A ratio, NaN (undefined) rather than infinite when there is nothing to divide by."""
+    return numerator / denominator if denominator else float("nan")
+
+
+def summarise_kills(killed_nk_granzyme: int, killed_nk_trail: int) -> dict:
+    """NK kills in total, and the share made through death receptors (TRAIL)."""
+    total = killed_nk_granzyme + killed_nk_trail
+    return {"killed_nk": total, "nk_trail_share": ratio(killed_nk_trail, total)}
+
+
 def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray, m1: int, m2: int) -> dict:
     """CAR-T expansion peak, the neutrophil nadir (neutropenia) and the final macrophage balance."""
     day = np.asarray(day, dtype=np.float64)
@@ -62,7 +73,7 @@ def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray
         "neutrophil_nadir_day": float(day[nadir]),
         "macrophage_m1_final": int(m1),
         "macrophage_m2_final": int(m2),
-        "m1_m2_ratio_final": float(m1 / m2) if m2 else float("nan"),
+        "m1_m2_ratio_final": ratio(m1, m2),
     }
 
 

@@ -15,18 +15,26 @@ from matplotlib.patches import Patch
 from .model import SITE_CODES
 from .reporters import KILLS, POPULATIONS, TIMESERIES, label
 
-# One colour per site code of model.occupancy(), in SITE_CODES order.
-SITE_COLOURS = {
-    "empty": "#ffffff",
-    "vessel": "#c0392b",
-    "cancer": "#95a5a6",
-    "nk": "#2980b9",
-    "car_t": "#8e44ad",
-    "macrophage_m1": "#27ae60",
-    "macrophage_m2": "#e67e22",
-    "neutrophil": "#f1c40f",
+# Colour and legend label of each site code of model.occupancy(), in SITE_CODES order.
+SITE_STYLES = {
+    "empty": ("#ffffff", "empty"),
+    "vessel": ("#c0392b", "vessel"),
+    "cancer": ("#95a5a6", "cancer"),
+    "nk_nkg2a_pos": ("#1f4e9c", "NK NKG2A+"),
+    "nk_nkg2a_neg": ("#6fa8dc", "NK NKG2A−"),
+    "car_t": ("#8e44ad", "CAR-T"),
+    "car_t_exhausted": ("#d7bde2", "CAR-T exhausted"),
+    "macrophage_m1": ("#27ae60", "M1"),
+    "macrophage_m2": ("#e67e22", "M2"),
+    "neutrophil": ("#f1c40f", "neutrophil"),
 }
-SITE_CMAP = ListedColormap([SITE_COLOURS[name] for name in SITE_CODES])
+SITE_CMAP = ListedColormap([SITE_STYLES[name][0] for name in SITE_CODES])
+
+
+def site_legend(codes: np.ndarray) -> list[Patch]:
+    """Legend entries for the site codes present (empty sites have none)."""
+    present = sorted(set(np.unique(codes).tolist()) - {0})
+    return [Patch(color=SITE_STYLES[SITE_CODES[c]][0], label=SITE_STYLES[SITE_CODES[c]][1]) for c in present]
 
 
 def _lines(ax, df: pd.DataFrame, names, title: str, ylabel: str) -> None:
@@ -66,9 +74,7 @@ def plot_snapshot(snapshot, field_name: str = "il10", site_um: float = 20.0) -> 
     extent = (0, h * site_um / 1000.0, 0, w * site_um / 1000.0)
     common = dict(origin="lower", extent=extent, interpolation="nearest")
     cells.imshow(snapshot.occupancy, cmap=SITE_CMAP, vmin=0, vmax=len(SITE_CODES) - 1, **common)
-    present = sorted(set(np.unique(snapshot.occupancy).tolist()) - {0})
-    cells.legend(handles=[Patch(color=SITE_COLOURS[SITE_CODES[c]], label=SITE_CODES[c].replace("_", " "))
-                          for c in present], fontsize="x-small", loc="upper right", framealpha=0.8)
+    cells.legend(handles=site_legend(snapshot.occupancy), fontsize="x-small", loc="upper right", framealpha=0.8)
     cells.set(title=f"day {snapshot.day:g}: cells", xlabel="mm", ylabel="mm")
     im = hla.imshow(np.ma.masked_invalid(snapshot.hla_e), cmap="viridis", **common)
     fig.colorbar(im, ax=hla, label="HLA-E (relative)")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .outcomes import ratio
+
 if TYPE_CHECKING:
     from .model import TumourModel
 
@@ -24,11 +26,6 @@ class Reporter:
 
 def _mean_or_nan(values: np.ndarray) -> float:
     return float(values.mean(dtype=np.float64)) if len(values) else float("nan")
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    """A ratio, NaN (undefined) rather than infinite when there is nothing to divide by."""
-    return numerator / denominator if denominator else float("nan")
 
 
 def _field_mean(name: str) -> Callable[[TumourModel], float]:
@@ -73,13 +70,13 @@ TIMESERIES: dict[str, Reporter] = {
         "mean NKG2A on CAR-T cells", "0-1", lambda m: _mean_or_nan(np.array([a.nkg2a for a in m.car_t.agents()]))
     ),
     "car_t_exhausted_fraction": Reporter(
-        "exhausted share of CAR-T cells", "fraction", lambda m: _ratio(m.car_t.count(lambda a: a.exhausted), m.car_t.count())
+        "exhausted share of CAR-T cells", "fraction", lambda m: ratio(m.car_t.count(lambda a: a.exhausted), m.car_t.count())
     ),
     "macrophage_m1": Reporter("M1 macrophages", "cells", lambda m: m.macrophages.count(lambda a: not a.m2)),
     "macrophage_m2": Reporter("M2 macrophages", "cells", lambda m: m.macrophages.count(lambda a: a.m2)),
     "m1_m2_ratio": Reporter(
         "M1:M2 macrophage ratio", "ratio",
-        lambda m: _ratio(m.macrophages.count(lambda a: not a.m2), m.macrophages.count(lambda a: a.m2)),
+        lambda m: ratio(m.macrophages.count(lambda a: not a.m2), m.macrophages.count(lambda a: a.m2)),
     ),
     "neutrophils": Reporter("neutrophils", "cells", lambda m: m.neutrophils.count()),
     "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),

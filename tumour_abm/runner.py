@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .model import TumourModel
-from .outcomes import summarise_burden, summarise_immune
+from .outcomes import summarise_burden, summarise_immune, summarise_kills
 from .reporters import DEATH_OUTPUTS
 from .scenario import Scenario
 
@@ -90,8 +90,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     day = start + np.arange(len(history["cancer"])) * model.dt_h / 24.0
     summary = summarise_burden(day, history["cancer"], response_baseline_day(scenario, model.plan), scenario.response)
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
-    summary["killed_nk"] = summary["killed_nk_granzyme"] + summary["killed_nk_trail"]
-    summary["nk_trail_share"] = summary["killed_nk_trail"] / summary["killed_nk"] if summary["killed_nk"] else float("nan")
+    summary.update(summarise_kills(summary["killed_nk_granzyme"], summary["killed_nk_trail"]))
     summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
     m1 = model.macrophages.count(lambda a: not a.m2)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))

@@ -8,10 +8,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
-
-from .plots import SITE_COLOURS
+from .model import CANCER, EMPTY, SITE_CODES
+from .plots import SITE_CMAP, site_legend
 from .reporters import KILLS, TIMESERIES
 
 # Field overlays a user can choose: label → how to read it from the model (a 2-D array).
@@ -26,30 +24,8 @@ FIELD_OVERLAYS = {
 FIELD_UNITS = {"selinexor": "nM"}
 FIGURE_DPI = 80  # the page's grid cells are about 500 px wide
 
-# Immune cells drawn over the cancer cells, with the state a user asks about.
-IMMUNE_STYLES = {
-    "NK NKG2A+": "#1f4e9c", "NK NKG2A−": "#6fa8dc", "CAR-T": "#8e44ad", "CAR-T exhausted": "#d7bde2",
-    "M1": SITE_COLOURS["macrophage_m1"], "M2": SITE_COLOURS["macrophage_m2"], "neutrophil": SITE_COLOURS["neutrophil"],
-}
-
-
 KILL_LABELS = {"killed_nk_granzyme": "NK granzyme", "killed_nk_trail": "NK TRAIL", "killed_car_t": "CAR-T",
                "killed_macrophage": "macrophage", "died_drug": "selinexor"}
-
-
-def immune_layer(model) -> np.ndarray:
-    """Site → index into IMMUNE_STYLES (−1 where no immune cell), with each cell's state."""
-    names = list(IMMUNE_STYLES)
-    layer = np.full(model.vessels.shape, -1, dtype=np.int8)
-    for a in model.nk.agents():
-        layer[a.cell.coordinate] = names.index("NK NKG2A+" if a.nkg2a else "NK NKG2A−")
-    for a in model.car_t.agents():
-        layer[a.cell.coordinate] = names.index("CAR-T exhausted" if a.exhausted else "CAR-T")
-    for a in model.macrophages.agents():
-        layer[a.cell.coordinate] = names.index("M2" if a.m2 else "M1")
-    for a in model.neutrophils.agents():
-        layer[a.cell.coordinate] = names.index("neutrophil")
-    return layer
 
 
 def tissue_figure(model, field: str) -> plt.Figure:
@@ -67,15 +43,11 @@ def tissue_figure(model, field: str) -> plt.Figure:
     hla[model.cancer.x[rows], model.cancer.y[rows]] = model.cancer.hla_e(rows)
     im = ax.imshow(np.ma.masked_invalid(hla), cmap="viridis", vmin=0.0, vmax=2.0, **common)
     fig.colorbar(im, ax=ax, label="HLA-E on cancer cells (relative)", shrink=0.7, pad=0.01)
-    ax.imshow(np.ma.masked_where(~model.vessels, np.ones((w, h))), cmap=ListedColormap([SITE_COLOURS["vessel"]]),
-              **common)
-    immune = immune_layer(model)
-    ax.imshow(np.ma.masked_less(immune, 0), cmap=ListedColormap(list(IMMUNE_STYLES.values())),
-              vmin=0, vmax=len(IMMUNE_STYLES) - 1, **common)
-    present = set(np.unique(immune[immune >= 0]).tolist())
-    handles = [Patch(color=c, label=n) for i, (n, c) in enumerate(IMMUNE_STYLES.items()) if i in present]
-    handles.append(Patch(color=SITE_COLOURS["vessel"], label="vessel"))
-    ax.legend(handles=handles, fontsize="small", loc="upper left", framealpha=0.85)
+    # Vessels and immune cells on top; cancer sites stay transparent here, drawn by HLA-E above.
+    sites = model.occupancy()
+    over = np.ma.masked_where((sites == EMPTY) | (sites == CANCER), sites)
+    ax.imshow(over, cmap=SITE_CMAP, vmin=0, vmax=len(SITE_CODES) - 1, **common)
+    ax.legend(handles=site_legend(over.compressed()), fontsize="small", loc="upper left", framealpha=0.85)
     ax.set(title=f"day {model.day:.2f}: {len(rows)} cancer cells; {field} mean {float(values.mean()):.3g}",
            xlabel="mm", ylabel="mm")
     return fig

@@ -14,7 +14,6 @@ from .contact import neighbour_targets
 from .motility import place, walk
 
 
-
 class ImmuneParams(Params):
     initial_count: int = param(0, unit="cells", source="scenario: cells present at the start", ge=0)
     chemotaxis_bias: float = param(
@@ -44,6 +43,7 @@ class ImmunePopulation:
 
     agent_class: type[ImmuneCell]
     initial_entry: str = "tissue"  # where the initial cells are: anywhere free, or next to vessels
+    seeks_targets = True  # whether this type's cells look for cancer cells next to them
 
     def __init__(self, model, params: ImmuneParams, *, death_per_d: float, speed_um_per_min: float,
                  engaged_speed_um_per_min: float, influx_per_d: float = 0.0):
@@ -70,8 +70,7 @@ class ImmunePopulation:
 
     def add(self, sites: np.ndarray, **state) -> list[ImmuneCell]:
         grid = self.model.grid
-        made = [self.agent_class(self.model, grid[(int(x), int(y))], self, **state) for x, y in sites]
-        return made
+        return [self.agent_class(self.model, grid[(int(x), int(y))], self, **state) for x, y in sites]
 
     def entry_sites(self, n: int, where: str = "vessels") -> np.ndarray:
         """Up to n distinct free sites, chosen at random: next to a vessel (entry from blood) or anywhere."""
@@ -129,8 +128,6 @@ class ImmunePopulation:
     def remove_cells(agents: list[ImmuneCell], which: np.ndarray) -> None:
         for i in np.flatnonzero(which):
             agents[i].remove()
-
-    seeks_targets = True  # whether this type's cells look for cancer cells next to them
 
     def target_requirement(self) -> np.ndarray | None:
         """A column over cancer rows that must be > 0 for a cell to be a target (None: any cancer cell)."""
