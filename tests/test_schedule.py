@@ -94,12 +94,13 @@ def test_schedule_mistakes_are_clear_errors(tmp_path, therapy, fragment):
 @pytest.mark.parametrize(
     "updates, fragment",
     [
-        ({"therapy.anti_pd1": ({"start_day": 0.0},)}, "anti_pd1 acts on CAR-T cells"),
-        ({"therapy.anti_nkg2a": ({"start_day": 0.0},)}, "anti_nkg2a blocks NKG2A on NK and CAR-T cells"),
-        ({"therapy.rituximab": ({"start_day": 0.0},)}, "works through NK cells (ADCC) or macrophages"),
+        ({"therapy.anti_pd1": ({"start_day": 0.0},)}, "therapy.anti_pd1: acts on CAR-T cells"),
+        ({"therapy.anti_nkg2a": ({"start_day": 0.0},)}, "therapy.anti_nkg2a: blocks NKG2A on NK and CAR-T cells"),
+        ({"therapy.rituximab": ({"start_day": 0.0},)}, "therapy.rituximab: works through NK cells (ADCC) or macrophages"),
         ({"therapy.rituximab": ({"start_day": 0.0},), "nk.initial_count": 5,
-          "cancer.antigens": {"CD19": {"positive_fraction": 1.0, "level": 1.0}}}, "targets CD20, which no cancer cell"),
-        ({"therapy.selinexor": ({"dose_mg": 60.0, "start_day": -3.0},)}, "before the run starts"),
+          "cancer.antigens": {"CD19": {"positive_fraction": 1.0, "level": 1.0}}},
+         "therapy.rituximab: targets CD20, which no cancer cell"),
+        ({"therapy.selinexor": ({"dose_mg": 60.0, "start_day": -3.0},)}, "therapy.selinexor: a dose on day -3 is before the run starts"),
     ],
     ids=["pd1-without-car-t", "nkg2a-without-nk", "antibody-without-effectors", "antibody-without-antigen",
          "dose-before-start"],

@@ -17,12 +17,34 @@ from pydantic.fields import FieldInfo
 
 ASSUMED = "assumed"
 
+# The bound of every number that declares no tighter one. Every default is far below it (the largest is under
+# 1,500), so a larger value is a typo or a units slip, never biology; bounding it keeps every rate, count and
+# draw the model makes from it finite.
+LARGEST_NUMBER = 1.0e6
+
+# The scenario's day axis: no run, course or measurement lies more than ten years either side of day 0.
+DAY_LIMIT = 3650.0
+
 
 def param(default: Any, *, unit: str, source: str, **constraints: Any) -> Any:
-    """A parameter field: default value, unit ("1" for dimensionless) and source (or "assumed ...")."""
+    """A parameter field: default value, unit ("1" for dimensionless) and source (or "assumed ...").
+
+    A number (its default is one) with no upper bound of its own gets LARGEST_NUMBER, and one with no lower bound
+    gets -LARGEST_NUMBER, so that every number in a file is bounded by the one rule. Non-finite numbers are
+    refused by `Params` itself."""
     if not unit or not source:
         raise ValueError("every parameter needs a unit and a source")
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        if not {"le", "lt"} & set(constraints):
+            constraints["le"] = type(default)(LARGEST_NUMBER)
+        if not {"ge", "gt"} & set(constraints):
+            constraints["ge"] = type(default)(-LARGEST_NUMBER)
     return Field(default, json_schema_extra={"unit": unit, "source": source}, **constraints)
+
+
+def day_param(default: Any, *, source: str, unit: str = "d") -> Any:
+    """A day on the scenario's axis (or relative to an anchor), within DAY_LIMIT of day 0."""
+    return param(default, unit=unit, source=source, ge=-DAY_LIMIT, le=DAY_LIMIT)
 
 
 def section(cls: type[BaseModel], description: str) -> Any:
@@ -44,9 +66,10 @@ def variant(base: type[BaseModel], name: str, **changes: tuple[Any, str]) -> typ
 
 
 class Params(BaseModel):
-    """Base of every parameter group: unknown keys are errors, values are frozen, no silent coercion."""
+    """Base of every parameter group: unknown keys are errors, values are frozen, no silent coercion, and no
+    number is infinite or NaN (one rule for every key, however deep)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

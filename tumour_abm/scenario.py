@@ -16,20 +16,26 @@ from .cells.car_t import CarTParams
 from .cells.macrophage import MacrophageParams
 from .cells.neutrophil import NeutrophilParams
 from .cells.nk import NKParams
-from .config_files import ConfigError, Problem, load_model, validate_model
+from .config_files import ConfigError, KeyProblems, Problem, load_model, validate_model
 from .fields import AllFieldParams
-from .params import Params, param, section
+from .params import DAY_LIMIT, Params, day_param, param, section
 from .space import GridParams
 from .therapy.products import ANTIBODY_NAMES, ProductParams
 from .therapy.schedule import TherapyParams, resolve_events
 
 
+MAX_SNAPSHOTS = 100
+DayOnAxis = Annotated[float, Field(ge=-DAY_LIMIT, le=DAY_LIMIT)]
+
+
 class TimeParams(Params):
-    dt_min: float = param(30.0, unit="min", source="biology.md: dt 30 min default", gt=0, le=240)
-    start_day: float = param(
-        0.0, unit="d", source="scenario: the first simulated day (negative to start before a day-0 infusion)"
+    dt_min: float = param(30.0, unit="min", source="biology.md: dt 30 min default; at least a minute (no rate "
+                          "the model uses is resolved better by shorter steps), at most 4 h", ge=1, le=240)
+    start_day: float = day_param(
+        0.0, source="scenario: the first simulated day (negative to start before a day-0 infusion)"
     )
-    days: float = param(28.0, unit="d", source="scenario: simulated duration", gt=0, le=3650)
+    days: float = param(28.0, unit="d", source="scenario: simulated duration (at most ten years)", gt=0,
+                        le=DAY_LIMIT)
 
     @property
     def end_day(self) -> float:
@@ -45,9 +51,11 @@ class TimeParams(Params):
 
 
 class OutputParams(Params):
-    record_every_h: float = param(6.0, unit="h", source="scenario: time-series sampling interval", gt=0)
-    snapshot_days: Annotated[tuple[float, ...], Field(strict=False)] = param(
-        (0.0, 14.0, 28.0), unit="d", source="scenario: days of the spatial snapshot figures"
+    record_every_h: float = param(6.0, unit="h", source="scenario: time-series sampling interval (at most a "
+                                  "row per step)", gt=0, le=DAY_LIMIT * 24)
+    snapshot_days: Annotated[tuple[DayOnAxis, ...], Field(strict=False, max_length=MAX_SNAPSHOTS)] = param(
+        (0.0, 14.0, 28.0), unit="d", source=f"scenario: days of the spatial snapshot figures (at most {MAX_SNAPSHOTS}: "
+                                            "each holds a copy of every field)"
     )
 
 
@@ -61,8 +69,8 @@ class ResponseParams(Params):
     progression_change: float = param(
         0.44, unit="1 (fractional change from nadir)", source="RECIST 1.1 +20 % diameter, squared for area", gt=0
     )
-    baseline_day: float | None = param(
-        None, unit="d", source="scenario: day responses are measured from (default: the first therapy event)"
+    baseline_day: float | None = day_param(
+        None, source="scenario: day responses are measured from (default: the first therapy event)"
     )
 
 
@@ -95,10 +103,11 @@ class Scenario(Params):
         }
         if sum(cells.values()) > usable:
             given = ", ".join(f"{k} = {v}" for k, v in cells.items() if v)
-            raise ValueError(
-                f"the initial cells ({given}) do not fit on the grid: at most {usable} free sites "
-                f"({self.grid.width_sites} x {self.grid.height_sites} minus vessels)"
-            )
+            largest = max(cells, key=cells.__getitem__)
+            raise KeyProblems([(tuple(largest.split(".")),
+                                f"the initial cells ({given}) do not fit on the grid: at most {usable} free sites "
+                                f"(grid.width_sites x grid.height_sites = {self.grid.width_sites} x "
+                                f"{self.grid.height_sites}, minus grid.vessel_fraction)")])
         return self
 
     @model_validator(mode="after")
@@ -109,37 +118,37 @@ class Scenario(Params):
         has_car_t = bool(self.car_t.initial_count or t.car_t)
         has_macrophages = bool(self.macrophage.initial_count or self.macrophage.influx_per_d)
         if t.anti_nkg2a and not (has_nk or has_car_t):
-            problems.append("therapy.anti_nkg2a blocks NKG2A on NK and CAR-T cells, but the scenario has neither")
+            problems.append((("therapy", "anti_nkg2a"), "blocks NKG2A on NK and CAR-T cells, but the scenario has "
+                                                        "neither"))
         if t.anti_pd1 and not has_car_t:
-            problems.append("therapy.anti_pd1 acts on CAR-T cells, but the scenario has none (car_t.initial_count, "
-                            "therapy.car_t)")
+            problems.append((("therapy", "anti_pd1"), "acts on CAR-T cells, but the scenario has none "
+                                                      "(car_t.initial_count, therapy.car_t)"))
         for name in ANTIBODY_NAMES:
             if not getattr(t, name):
                 continue
             if not (has_nk or has_macrophages):
-                problems.append(f"therapy.{name} works through NK cells (ADCC) or macrophages (ADCP), "
-                                "but the scenario has neither")
-            self._check_antigen(f"therapy.{name}", getattr(self.products, name).target_antigen, problems)
+                problems.append((("therapy", name), "works through NK cells (ADCC) or macrophages (ADCP), "
+                                                    "but the scenario has neither"))
+            self._check_antigen(("therapy", name), getattr(self.products, name).target_antigen, problems)
         if has_car_t:
-            self._check_antigen("car_t.target_antigen", self.car_t.target_antigen, problems)
+            self._check_antigen(("car_t", "target_antigen"), self.car_t.target_antigen, problems)
         early = [e for e in resolve_events(t) if e.day < self.time.start_day]
         if early:
             e = early[0]
-            problems.append(f"therapy.{e.product}: a {e.kind} on day {e.day:g} is before the run starts "
-                            f"(time.start_day = {self.time.start_day:g})")
+            problems.append((("therapy", e.product), f"a {e.kind} on day {e.day:g} is before the run starts "
+                                                      f"(time.start_day = {self.time.start_day:g})"))
         outside = [d for d in self.output.snapshot_days if not self.time.start_day <= d <= self.time.end_day]
         if outside:
-            problems.append(f"output.snapshot_days {outside} are outside the simulated days "
-                            f"{self.time.start_day:g} to {self.time.end_day:g}")
+            problems.append((("output", "snapshot_days"), f"{outside} are outside the simulated days "
+                                                          f"{self.time.start_day:g} to {self.time.end_day:g}"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise KeyProblems(problems)
         return self
 
-    def _check_antigen(self, where: str, antigen: str, problems: list[str]) -> None:
+    def _check_antigen(self, where: tuple, antigen: str, problems: list) -> None:
         spec = self.cancer.antigens[antigen]
         if spec.positive_fraction == 0 or spec.level == 0:
-            problems.append(f"{where} targets {antigen}, which no cancer cell carries "
-                            f"(cancer.antigens.{antigen})")
+            problems.append((where, f"targets {antigen}, which no cancer cell carries (cancer.antigens.{antigen})"))
 
     def with_updates(self, updates: dict[str, Any]) -> Scenario:
         """A copy with dotted-path values replaced, validated again (e.g. {"time.days": 7})."""

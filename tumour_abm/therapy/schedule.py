@@ -6,13 +6,15 @@ What each therapy does is in products.py; here only dates.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from ..params import Params, param
+from ..config_errors import KeyProblems
+from ..params import DAY_LIMIT, Params, day_param, param
 
 DRUGS = ("selinexor", "ibrutinib", "acalabrutinib")
 ANTIBODIES = ("rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1")
@@ -23,6 +25,9 @@ ProductName = Literal[
     "car_t", "nk_cells",
 ]
 WEEK_D = 7
+MIN_INTERVAL_D = 1.0 / 24.0  # hourly: the shortest dosing interval a course may have
+MAX_EVENTS = 20_000  # doses and infusions of one scenario: ten years of daily dosing of five products
+MAX_DOSE_MG = 10_000.0  # ten times the largest dose of any product here (antibodies at 1,000 mg)
 
 
 class _Window(Params):
@@ -35,26 +40,43 @@ class DoseCourse(_Window):
     """Repeated doses between `start_day` and `end_day` (inclusive): on `days_of_week` of each week of the window
     (1 = the window's first day), or every `every_days` days from `start_day`; a single dose if neither is given."""
 
-    dose_mg: float | None = param(None, unit="mg", source="scenario (antibodies: optional, dosing is saturating)", gt=0)
-    start_day: float = param(0.0, unit="d", source="scenario")
-    end_day: float | None = param(None, unit="d", source="scenario: last day of the window (default: start_day)")
+    dose_mg: float | None = param(None, unit="mg", source="scenario (antibodies: optional, dosing is saturating); "
+                                  f"at most {MAX_DOSE_MG:g} mg", gt=0, le=MAX_DOSE_MG)
+    start_day: float = day_param(0.0, source="scenario")
+    end_day: float | None = day_param(None, source="scenario: last day of the window (default: start_day)")
     days_of_week: Annotated[tuple[int, ...], Field(strict=False)] | None = param(
         None, unit="weekday (1-7)", source="scenario, e.g. [1, 3] for twice weekly"
     )
-    every_days: float | None = param(None, unit="d", source="scenario: interval between doses", gt=0)
+    every_days: float | None = param(None, unit="d", source="scenario: interval between doses (at least hourly: "
+                                     "no product here is given more often)", ge=MIN_INTERVAL_D, le=DAY_LIMIT)
 
     @model_validator(mode="after")
     def _consistent(self) -> DoseCourse:
         if self.end_day is not None and self.end_day < self.start_day:
-            raise ValueError(f"end_day {self.end_day:g} is before start_day {self.start_day:g}: the window is empty")
+            raise KeyProblems([(("end_day",), f"is before start_day {self.start_day:g}: the window is empty")])
         if self.days_of_week is not None and self.every_days is not None:
-            raise ValueError("give days_of_week or every_days, not both")
+            raise KeyProblems([(("every_days",), "give days_of_week or every_days, not both")])
         bad = [d for d in self.days_of_week or () if not 1 <= d <= WEEK_D]
         if bad:
-            raise ValueError(f"days_of_week {bad} are not weekdays 1-7 (1 = the window's first day)")
+            raise KeyProblems([(("days_of_week",), f"{bad} are not weekdays 1-7 (1 = the window's first day)")])
         if self.days_of_week is not None and not self.days_of_week:
-            raise ValueError("days_of_week is empty: no dose would be given")
+            raise KeyProblems([(("days_of_week",), "is empty: no dose would be given")])
+        if self.dose_count() > MAX_EVENTS:
+            raise KeyProblems([(("end_day" if self.end_day is not None else "start_day",),
+                                f"the course gives {self.dose_count():,} doses, more than the {MAX_EVENTS:,} a "
+                                "scenario may hold: check start_day, end_day and the interval")])
         return self
+
+    def dose_count(self) -> int:
+        """How many doses `days()` will give, counted without building them (a course may be long)."""
+        span = (self.start_day if self.end_day is None else self.end_day) - self.start_day
+        if self.days_of_week is not None:
+            weeks = int(span // WEEK_D) + 1
+            last_week_span = span - WEEK_D * (weeks - 1)
+            return sum(weeks - (d - 1 > last_week_span + 1e-9) for d in set(self.days_of_week))
+        if self.every_days is not None:
+            return int(math.floor(span / self.every_days + 1e-9)) + 1
+        return 1
 
     def days(self) -> np.ndarray:
         """Dose days relative to the anchor (or absolute if there is none)."""
@@ -70,12 +92,12 @@ class DoseCourse(_Window):
 
 
 class CarTInfusion(_Window):
-    day: float = param(0.0, unit="d", source="scenario: infusion day")
+    day: float = day_param(0.0, source="scenario: infusion day")
     count: int = param(10, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
 
 
 class NKInfusion(_Window):
-    day: float = param(0.0, unit="d", source="scenario: infusion day")
+    day: float = day_param(0.0, source="scenario: infusion day")
     count: int = param(50, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
     nkg2a_positive_fraction: float = param(
         0.8, unit="1", source="expanded / infused NK cells are mostly NKG2A+, review [82,83]", ge=0, le=1
@@ -111,6 +133,12 @@ class TherapyParams(Params):
     @model_validator(mode="after")
     def _anchors_resolve(self) -> TherapyParams:
         anchor_days(self)  # raises for unknown anchors and cycles
+        counts = {name: sum(1 if name in INFUSIONS else c.dose_count() for c in getattr(self, name))
+                  for name in self.given()}
+        if sum(counts.values()) > MAX_EVENTS:
+            largest = max(counts, key=counts.__getitem__)
+            raise KeyProblems([((largest,), f"the schedule holds {sum(counts.values()):,} doses and infusions, more "
+                                            f"than the {MAX_EVENTS:,} a scenario may hold")])
         return self
 
     def given(self) -> list[str]:
@@ -129,17 +157,16 @@ def anchor_days(therapy: TherapyParams) -> dict[str, float]:
         if name in resolved:
             return resolved[name]
         if name in chain:
-            raise ValueError(f"therapy anchors form a cycle: {' → '.join(chain + (name,))}")
+            raise KeyProblems([((name,), f"therapy anchors form a cycle: {' → '.join(chain + (name,))}")])
         courses = getattr(therapy, name)
         starts = []
         for course in courses:
             offset = 0.0
             if course.relative_to is not None:
                 if not getattr(therapy, course.relative_to):
-                    raise ValueError(
-                        f"therapy.{name}: relative_to '{course.relative_to}', but the scenario gives no "
-                        f"{course.relative_to}; anchors allowed here: {', '.join(therapy.given()) or 'none'}"
-                    )
+                    raise KeyProblems([((name,), f"relative_to '{course.relative_to}', but the scenario gives no "
+                                                 f"{course.relative_to}; anchors allowed here: "
+                                                 f"{', '.join(therapy.given()) or 'none'}")])
                 offset = resolve(course.relative_to, chain + (name,))
             starts.append(offset + _first_relative_day(course))
         resolved[name] = min(starts)
