@@ -144,7 +144,7 @@ def test_an_existing_folder_needs_resume(tmp_path):
 @pytest.mark.parametrize(
     "changes, fragment",
     [
-        ({"reference": "nothing"}, "reference 'nothing' is not an arm"),
+        ({"reference": "nothing"}, "reference = 'nothing': not an arm"),
         ({"outcomes": ["final_tumor"]}, "final_tumour"),
         ({"arms": {"a": {"scenario": "small.yaml", "overrides": {"cancer.doubling_tme_h": 3}}}, "reference": "a"},
          "arms.a.overrides.cancer.doubling_tme_h"),

@@ -21,7 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
-from .batchfile import Batch, patient_updates
+from .batchfile import Batch, patient_updates, updated_scenario
 from .rundir import manifest_base, write_json, write_run
 from .runner import run
 from .scenario import Scenario
@@ -51,7 +51,7 @@ def plan_jobs(batch: Batch, replicates: int) -> list[Job]:
     jobs = []
     for a, (arm, base) in enumerate(batch.scenarios.items()):
         for k, point in enumerate(batch.params.sweep_points()):
-            scenario = base.with_updates(point) if point else base
+            scenario = updated_scenario(base, point, batch.path, "sweep.parameters") if point else base
             for i in range(replicates):
                 stream = [p.base_seed, i] if p.seeds == "paired" else [p.base_seed, a, k, i]
                 seed = int(np.random.SeedSequence(stream).generate_state(1)[0])
@@ -59,8 +59,12 @@ def plan_jobs(batch: Batch, replicates: int) -> list[Job]:
                 if p.cohort:
                     rng = np.random.default_rng([COHORT_STREAM, *stream])
                     patient = patient_updates(p.cohort, scenario, rng)
-                jobs.append(Job(arm, k, i, seed, scenario.with_updates(patient) if patient else scenario, patient,
-                                f"replicates/{arm}/p{k}/r{i:03d}"))
+                if patient:
+                    scenario_i = updated_scenario(scenario, patient, batch.path, "cohort.parameters",
+                                                  f" (drawn for replicate {i} of arm {arm})")
+                else:
+                    scenario_i = scenario
+                jobs.append(Job(arm, k, i, seed, scenario_i, patient, f"replicates/{arm}/p{k}/r{i:03d}"))
     return jobs
 
 

@@ -5,6 +5,7 @@ Validated like scenario files; every arm's scenario is checked before anything r
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,13 +13,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
-from .config_files import ConfigError, Problem, load_model
+from .config_files import ConfigError, KeyProblems, Problem, read_yaml_tree, validate_model
 from .outcomes import OUTCOMES
-from .params import Params, param
+from .params import DAY_LIMIT, LARGEST_NUMBER, Params, param
 from .scenario import Scenario, load_scenario
 
 OutcomeName = Literal[tuple(OUTCOMES)]  # type: ignore[valid-type]
 ArmName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+MAX_SWEEP_POINTS = 10_000  # combinations of a full-grid sweep
+MAX_JOBS = 1_000_000  # runs of one batch: each has a folder; beyond this a batch belongs split up
 DEFAULT_OUTCOMES = ("final_tumour", "tumour_auc_cell_days", "min_tumour", "time_to_progression_d")
 
 
@@ -34,22 +37,27 @@ class DistributionParams(Params):
     poisson (mean, for counts)."""
 
     kind: Literal["lognormal", "normal", "uniform", "poisson"] = param(..., unit="-", source="batch file")
-    mean: float | None = param(None, unit="as the parameter", source="batch file")
-    cv: float | None = param(None, unit="1", source="batch file", ge=0)
-    sd: float | None = param(None, unit="as the parameter", source="batch file", ge=0)
-    low: float | None = param(None, unit="as the parameter", source="batch file")
-    high: float | None = param(None, unit="as the parameter", source="batch file")
+    mean: float | None = param(None, unit="as the parameter", source="batch file", ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)
+    cv: float | None = param(None, unit="1", source="batch file", ge=0, le=LARGEST_NUMBER)
+    sd: float | None = param(None, unit="as the parameter", source="batch file", ge=0, le=LARGEST_NUMBER)
+    low: float | None = param(None, unit="as the parameter", source="batch file", ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)
+    high: float | None = param(None, unit="as the parameter", source="batch file", ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)
 
     @model_validator(mode="after")
     def _complete(self) -> DistributionParams:
         needs = {"lognormal": ("mean", "cv"), "normal": ("mean", "sd"), "uniform": ("low", "high"), "poisson": ("mean",)}
         missing = [k for k in needs[self.kind] if getattr(self, k) is None]
         if missing:
-            raise ValueError(f"a {self.kind} distribution needs {', '.join(needs[self.kind])}; missing {', '.join(missing)}")
-        if self.kind == "lognormal" and self.mean <= 0:
-            raise ValueError("a lognormal distribution needs mean > 0")
+            raise KeyProblems([((k,), f"a {self.kind} distribution needs {', '.join(needs[self.kind])}")
+                               for k in missing])
+        unused = [k for k in ("mean", "cv", "sd", "low", "high") if k not in needs[self.kind] and getattr(self, k) is not None]
+        if unused:
+            raise KeyProblems([((k,), f"not a parameter of a {self.kind} distribution (it takes "
+                                      f"{', '.join(needs[self.kind])})") for k in unused])
+        if self.kind in ("lognormal", "poisson") and self.mean <= 0:
+            raise KeyProblems([(("mean",), f"a {self.kind} distribution needs mean > 0")])
         if self.kind == "uniform" and self.high < self.low:
-            raise ValueError(f"uniform: high {self.high:g} is below low {self.low:g}")
+            raise KeyProblems([(("high",), f"is below low {self.low:g}")])
         return self
 
     def draw(self, rng: np.random.Generator) -> float:
@@ -115,7 +123,7 @@ class HypothesisParams(Params):
     @model_validator(mode="after")
     def _one_comparator(self) -> HypothesisParams:
         if (self.versus is None) == (self.value is None):
-            raise ValueError(f"hypothesis {self.id}: give either versus (an arm) or value (a number)")
+            raise KeyProblems([(("versus",), f"hypothesis {self.id}: give either versus (an arm) or value (a number)")])
         return self
 
 
@@ -129,8 +137,9 @@ class BatchParams(Params):
     seeds: Literal["paired", "independent"] = param(
         "paired", unit="-", source="batch file: paired = replicate i uses the same seed (and patient) in every arm"
     )
-    base_seed: int = param(1, unit="-", source="batch file", ge=0)
-    days: float | None = param(None, unit="d", source="batch file: simulated days for every arm (default: each scenario's)", gt=0)
+    base_seed: int = param(1, unit="-", source="batch file (a 32-bit number)", ge=0, le=2**32 - 1)
+    days: float | None = param(None, unit="d", source="batch file: simulated days for every arm (default: each "
+                                                     "scenario's)", gt=0, le=DAY_LIMIT)
     outcomes: Annotated[tuple[OutcomeName, ...], Field(strict=False, min_length=1)] = param(
         DEFAULT_OUTCOMES, unit="-", source="batch file: outcomes to compare (names as in summary.json)"
     )
@@ -141,13 +150,28 @@ class BatchParams(Params):
     )
 
     @model_validator(mode="after")
-    def _reference_is_an_arm(self) -> BatchParams:
-        if self.reference not in self.arms:
-            raise ValueError(f"reference '{self.reference}' is not an arm; arms: {', '.join(self.arms)}")
-        for h in self.hypotheses:
-            for name in (h.arm, h.versus):
+    def _arms_exist(self) -> BatchParams:
+        arms = ", ".join(self.arms)
+        problems = [] if self.reference in self.arms else [(("reference",), f"not an arm; arms: {arms}")]
+        for i, h in enumerate(self.hypotheses):
+            for key, name in (("arm", h.arm), ("versus", h.versus)):
                 if name is not None and name not in self.arms:
-                    raise ValueError(f"hypothesis {h.id}: '{name}' is not an arm; arms: {', '.join(self.arms)}")
+                    problems.append((("hypotheses", i, key), f"hypothesis {h.id}: not an arm; arms: {arms}"))
+        if problems:
+            raise KeyProblems(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _bounded(self) -> BatchParams:
+        points = math.prod(len(values) for values in self.sweep.parameters.values()) if self.sweep else 1
+        if points > MAX_SWEEP_POINTS:
+            raise KeyProblems([(("sweep", "parameters"), f"{points:,} combinations, more than the "
+                                                         f"{MAX_SWEEP_POINTS:,} a batch may run")])
+        jobs = len(self.arms) * points * self.replicates
+        if jobs > MAX_JOBS:
+            raise KeyProblems([(("replicates",), f"{len(self.arms)} arms x {points:,} sweep points x "
+                                                 f"{self.replicates:,} replicates = {jobs:,} runs, more than the "
+                                                 f"{MAX_JOBS:,} a batch may hold")])
         return self
 
     def sweep_points(self) -> list[dict[str, Any]]:
@@ -164,23 +188,38 @@ class Batch:
 def load_batch(path: str | Path) -> Batch:
     """Read and validate a batch file and every scenario it names, with their overrides, sweep and cohort paths."""
     path = Path(path)
-    params = load_model(BatchParams, path)
+    data, sources = read_yaml_tree(path)
+    params = validate_model(BatchParams, data, sources, file=path)
     scenarios: dict[str, Scenario] = {}
     for name, arm in params.arms.items():
-        scenario = load_scenario(path.parent / arm.scenario)
+        scenario_file = path.parent / arm.scenario
+        if not scenario_file.is_file():
+            key = ("arms", name, "scenario")
+            raise ConfigError([Problem(path, sources.get(key, (path, None))[1], ".".join(key), arm.scenario,
+                                       f"no such scenario file: {scenario_file}", "a path relative to the batch file",
+                                       None)])
+        scenario = load_scenario(scenario_file)
         updates = dict(arm.overrides)
         if params.days is not None:
             updates.update(_days_update(scenario, params.days))
-        scenarios[name] = _updated(scenario, updates, path, f"arms.{name}.overrides")
-    # Sweep values and cohort paths must fit every arm; try the extremes now rather than fail mid-batch.
-    for point in params.sweep_points():
-        for name, scenario in scenarios.items():
-            _updated(scenario, point, path, "sweep.parameters")
+        scenarios[name] = updated_scenario(scenario, updates, path, f"arms.{name}.overrides")
+    # Sweep values and cohort paths must fit every arm: try each value now rather than fail mid-batch (each on its
+    # own, the others at their first value, so the check grows with the lists' total length, not their product).
+    for probe in _sweep_probes(params.sweep):
+        for scenario in scenarios.values():
+            updated_scenario(scenario, probe, path, "sweep.parameters")
     if params.cohort:
         probe = np.random.default_rng(0)
         for name, scenario in scenarios.items():
-            _updated(scenario, patient_updates(params.cohort, scenario, probe), path, "cohort.parameters")
+            updated_scenario(scenario, patient_updates(params.cohort, scenario, probe), path, "cohort.parameters")
     return Batch(path, params, scenarios)
+
+
+def _sweep_probes(sweep: SweepParams | None) -> list[dict[str, Any]]:
+    if sweep is None:
+        return []
+    first = {name: values[0] for name, values in sweep.parameters.items()}
+    return [{**first, name: value} for name, values in sweep.parameters.items() for value in values]
 
 
 def _days_update(scenario: Scenario, days: float) -> dict[str, Any]:
@@ -188,12 +227,13 @@ def _days_update(scenario: Scenario, days: float) -> dict[str, Any]:
     return {"time.days": days, "output.snapshot_days": tuple(d for d in scenario.output.snapshot_days if d <= end)}
 
 
-def _updated(scenario: Scenario, updates: dict[str, Any], path: Path, where: str) -> Scenario:
+def updated_scenario(scenario: Scenario, updates: dict[str, Any], path: Path, where: str, note: str = "") -> Scenario:
+    """The scenario with a batch file's updates; a problem is reported as one of the batch file, at `where`."""
     try:
         return scenario.with_updates(updates)
     except ConfigError as err:
         raise ConfigError([Problem(path, None, f"{where}.{p.key_path}" if p.key_path else where, p.value,
-                                   p.message, p.allowed, p.suggestion) for p in err.problems]) from None
+                                   p.message + note, p.allowed, p.suggestion) for p in err.problems]) from None
 
 
 def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Generator) -> dict[str, Any]:

@@ -11,6 +11,11 @@ import yaml
 from .config_errors import ConfigError, Problem, Sources, dotted_path, fail
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# No parameter file needs more than a handful of levels (a scenario's deepest key has five); deeper is a broken
+# file, and reading it recursively would exhaust Python's stack.
+MAX_DEPTH = 20
+# Values a file may expand to through aliases (a scenario has about 300): bounds "billion laughs" expansion.
+MAX_VALUES = 100_000
 
 
 def _read_text(path: Path) -> str:
@@ -38,8 +43,13 @@ class _TreeBuilder:
         self.duplicates: list[Problem] = []
         self.active: set[int] = set()  # nodes being built: an alias back to one of them is a loop
         self.checked: set[int] = set()  # mappings already checked and flattened (an alias reaches them again)
+        self.built = 0
 
     def build(self, node: yaml.Node, path: tuple) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise fail(self.file, node.start_mark.line + 1, dotted_path(path),
+                       f"the file expands to more than {MAX_VALUES:,} values (through aliases?)")
         if id(node) in self.active:
             raise fail(self.file, node.start_mark.line + 1, dotted_path(path), "an alias refers to itself")
         self.active.add(id(node))
@@ -80,9 +90,24 @@ class _TreeBuilder:
         return result
 
 
+def _check_depth(path: Path, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, found with YAML's event stream (which, unlike composing, does not
+    recurse), so a deeply nested file is an error of the file rather than a crash."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise fail(path, event.start_mark.line + 1, "",
+                           f"values nested more than {MAX_DEPTH} levels deep; no parameter file needs that many")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _read_one(path: Path) -> tuple[dict, Sources]:
     text = _read_text(path)
     try:
+        _check_depth(path, text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         if root is None:
             raise fail(path, None, "", "the file is empty; expected keys and values", allowed="a mapping (key: value)")
