@@ -38,3 +38,29 @@ def test_stable_disease_and_treatment_start():
     s = summarise_burden(DAYS, burden, 1.0, R)  # measured from day 1 (130)
     assert s["best_response"] == "SD" and not s["progressed"]
     assert s["time_to_progression_d"] == 4.0 and s["best_change"] == pytest.approx(110 / 130 - 1)
+
+
+def test_response_counts_only_what_happens_before_progression():
+    # A tiny tumour grows past the progression threshold, then is cleared: best response is PD, not CR.
+    s = summarise_burden(DAYS, np.array([3, 5, 2, 1, 0, 0]), 0.0, R)
+    assert s["progressed"] and s["time_to_progression_d"] == 1.0
+    assert s["best_response"] == "PD" and s["best_change"] == pytest.approx(2 / 3)
+    assert s["eliminated"] and s["response_not_evaluable"] is None
+
+
+@pytest.mark.parametrize(
+    "burden, baseline_day, reason",
+    [
+        (np.array([100, 120, 140, 150, 200, 300]), 5.0, "before any measurement after the response baseline"),
+        (np.array([100, 120, 140, 150, 200, 300]), 9.0, "before any measurement after the response baseline"),
+        (np.zeros(6), 0.0, "no tumour at the response baseline"),
+    ],
+    ids=["ends-at-baseline", "ends-before-baseline", "no-tumour"],
+)
+def test_responses_without_a_baseline_are_not_evaluable(burden, baseline_day, reason):
+    s = summarise_burden(DAYS, burden, baseline_day, R)
+    assert s["best_response"] == "NE" and s["progressed"] is None
+    assert np.isnan(s["best_change"]) and np.isnan(s["time_to_progression_d"])
+    assert reason in s["response_not_evaluable"]
+    # Outcomes that need no baseline are still given.
+    assert s["final_tumour"] == int(burden[-1]) and s["tumour_auc_cell_days"] == pytest.approx(np.trapezoid(burden, DAYS))

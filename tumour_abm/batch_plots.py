@@ -12,7 +12,7 @@ import pandas as pd
 
 from .outcomes import OUTCOMES
 from .reporters import TIMESERIES
-from .stats import kaplan_meier, ok_rows
+from .stats import kaplan_meier, ok_rows, time_to_progression
 
 RIBBON_COLUMNS = ("cancer_alive", "car_t_total", "nk_total", "macrophage_m1", "macrophage_m2", "neutrophils",
                   "selinexor_nM", "hla_e_mean")
@@ -75,8 +75,9 @@ def km_curves(replicates: pd.DataFrame, arms: list[str], point: int = 0) -> plt.
     colour = _colours(arms)
     for arm in arms:
         group = ok[ok["arm"] == arm]
-        t, s = kaplan_meier(group["time_to_progression_d"].to_numpy(float), group["progressed"].to_numpy(bool))
-        ax.step(t, s, where="post", color=colour[arm], label=f"{arm} (n={len(group)})")
+        times, events = time_to_progression(group)
+        t, s = kaplan_meier(times, events)
+        ax.step(t, s, where="post", color=colour[arm], label=f"{arm} (n={len(times)})")
     ax.set(xlabel="days from baseline", ylabel="free of progression", ylim=(-0.02, 1.02),
            title="time to progression (Kaplan-Meier)")
     ax.legend(fontsize="small")

@@ -7,6 +7,7 @@ a traceback means a bug in tumour_abm, never a mistake of the user's.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,15 +15,27 @@ from pathlib import Path
 from .config_files import ConfigError, dump_yaml
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1  # the input was fine but the work could not be done (e.g. the disk is full)
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for that no parameter file holds (an option, a folder): one line, exit 2."""
 
 
 def _positive_float(text: str) -> float:
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value
 
 
@@ -42,8 +55,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    days = args.days
+    if args.until_day is not None:
+        days = args.until_day - scenario.time.start_day
+        if days <= 0:
+            raise UsageError(f"--until-day {args.until_day:g} is not after the scenario's first day "
+                             f"(time.start_day = {scenario.time.start_day:g} in {args.scenario})")
     out = Path(args.out) if args.out else default_run_dir(Path("runs"), Path(args.scenario).stem, args.seed)
-    result = run(scenario, args.seed, days=args.days, progress=not args.quiet)
+    result = run(scenario, args.seed, days=days, progress=not args.quiet)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     write_run(result, out, scenario_file=str(args.scenario))
@@ -54,12 +73,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def format_summary(result, out: Path) -> str:
     s = result.summary
     rate = result.agent_steps / result.wall_s if result.wall_s else float("nan")
+    t = result.scenario.time
+    if s["response_not_evaluable"]:
+        response = f"not evaluable: {s['response_not_evaluable']}"
+    else:
+        response = (f"{s['best_response']} (best change {s['best_change']:+.0%}), "
+                    + (f"progression {s['time_to_progression_d']:.1f} d after the baseline" if s["progressed"]
+                       else "no progression"))
     lines = [
-        f"{result.scenario.description or 'run'} (seed {result.seed}, {result.scenario.time.days:g} d)",
+        f"{result.scenario.description or 'run'} (seed {result.seed}, days {t.start_day:g} to {t.end_day:g})",
         f"  tumour: final {s['final_tumour']} cells, nadir {s['min_tumour']} on day {s['nadir_day']:.1f}, "
         f"AUC {s['tumour_auc_cell_days']:.0f} cell-days",
-        f"  response: {s['best_response']} (best change {s['best_change']:+.0%}), "
-        + (f"progression on day {s['time_to_progression_d']:.1f}" if s["progressed"] else "no progression"),
+        f"  response: {response}",
         "  deaths: " + ", ".join(f"{k} {v}" for k, v in s.items() if k.startswith(("died_", "killed_"))),
         f"  wall time {result.wall_s:.1f} s ({rate:,.0f} cell-steps/s)",
         f"  output: {out}",
@@ -238,7 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run one scenario and write its run folder")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
-    p.add_argument("--days", type=_positive_float, help="simulated days (default: the scenario's)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--days", type=_positive_float,
+                        help="simulated days, counted from the scenario's first day (time.start_day, which may be "
+                             "negative); default: the scenario's time.days")
+    length.add_argument("--until-day", type=_finite_float, metavar="DAY",
+                        help="run until this day of the scenario's day axis (day 0 = e.g. the infusion)")
     p.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
@@ -303,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         n = len(err.problems)
         print(("error: " if n == 1 else f"error: {n} problems\n") + str(err), file=sys.stderr)
         return EXIT_USAGE
-    except FileExistsError as err:
+    except (FileExistsError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

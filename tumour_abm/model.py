@@ -50,6 +50,7 @@ class TumourModel(mesa.Model):
         self.drug_nM = 0.0
         self.therapy = self.plan.effects(0.0)
         self.net_shield = scenario.neutrophil.net_kill_shield
+        self.warnings: list[str] = []  # what the run could not do as asked (reported with its outputs)
 
         self.cancer = CancerPopulation(self, scenario.cancer, self.rng, self.vessels.shape)
         centre = ((g.width_sites - 1) / 2.0, (g.height_sites - 1) / 2.0)
@@ -60,7 +61,8 @@ class TumourModel(mesa.Model):
         self.car_t = CarTPopulation(self, scenario.car_t)
         self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t)  # their order within a step
         for population in self.immune:
-            population.seed()
+            asked = population.params.initial_count
+            self.note_shortfall(f"{population.label}: initial_count", asked, len(population.seed()))
         self._infuse(-np.inf, 0.0)
         self.uphill = uphill_steps(self.fields["chemokine"])
         self._near_cancer: tuple[int, np.ndarray] | None = None
@@ -109,9 +111,16 @@ class TumourModel(mesa.Model):
         for event in self.plan.infusions_between(after_h, until_h):
             count, course = int(event.amount), event.course
             if event.product == "car_t":
-                self.car_t.add(self.car_t.entry_sites(count))
+                placed = self.car_t.add(self.car_t.entry_sites(count))
             else:
-                self.nk.add(self.nk.entry_sites(count), nkg2a_fraction=course.nkg2a_positive_fraction)
+                placed = self.nk.add(self.nk.entry_sites(count), nkg2a_fraction=course.nkg2a_positive_fraction)
+            self.note_shortfall(f"therapy.{event.product} infusion on day {event.day:g}", count, len(placed))
+
+    def note_shortfall(self, what: str, asked: int, placed: int) -> None:
+        """Warn, with the numbers, when fewer cells found a free site than were asked for."""
+        if placed < asked:
+            self.warnings.append(f"{what}: {asked:,} cells asked for, {placed:,} placed (no other free site next to "
+                                 f"a vessel or in the tissue)")
 
     def _update_drug(self) -> None:
         """Drug level and co-therapy effects at the step's midpoint, for every cell type's drug response."""

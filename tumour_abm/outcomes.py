@@ -7,29 +7,46 @@ import numpy as np
 from .scenario import ResponseParams
 
 
+NOT_EVALUABLE = "NE"  # RECIST's category for a response that cannot be assessed
+RESPONSE_OUTCOMES = ("best_response", "best_change", "progressed", "time_to_progression_d")
+
+
 def summarise_burden(
     day: np.ndarray, burden: np.ndarray, treatment_start_day: float, response: ResponseParams
-) -> dict[str, float | int | bool | str]:
+) -> dict[str, float | int | bool | str | None]:
     """Burden outcomes: final and nadir, area under the curve, time to progression (censored) and best response.
 
     Progression is a rise of `progression_change` over the running nadir since treatment start; best response
-    follows RECIST's order CR > PR > PD > SD, with burden (a cell count on a section) in place of diameters.
+    follows RECIST's order CR > PR > PD > SD, with burden (a cell count on a section) in place of diameters, and
+    counts only what happened up to progression (a tumour that progresses and is then cleared has best response
+    PD). Responses need a baseline: a run that ends at or before it, or that has no tumour there, has them "not
+    evaluable" (NE, NaN), with the reason in `response_not_evaluable`.
     """
     day = np.asarray(day, dtype=np.float64)
     burden = np.asarray(burden, dtype=np.float64)
     nadir = int(np.argmin(burden))
+    summary: dict[str, float | int | bool | str | None] = {
+        "final_tumour": int(burden[-1]),
+        "min_tumour": int(burden[nadir]),
+        "nadir_day": float(day[nadir]),
+        "tumour_auc_cell_days": float(np.trapezoid(burden, day)),
+    }
     after = day >= treatment_start_day
-    start = burden[after][0]
     post_day, post = day[after], burden[after]
+    reason = _not_evaluable(post, day[-1], treatment_start_day)
+    if reason:
+        return summary | {"time_to_progression_d": float("nan"), "progressed": None, "eliminated": bool(burden[-1] == 0),
+                          "best_response": NOT_EVALUABLE, "best_change": float("nan"), "response_not_evaluable": reason}
 
+    start = post[0]
     running_nadir = np.minimum.accumulate(post)
     progressed_at = np.flatnonzero((post >= (1.0 + response.progression_change) * running_nadir) & (post > 0))
     progressed = bool(len(progressed_at))
-    ttp = (post_day[progressed_at[0]] if progressed else post_day[-1]) - treatment_start_day
-
-    change = (post[1:].min() - start) / start if start > 0 and len(post) > 1 else 0.0
-    eliminated = bool((post == 0).any())
-    if eliminated:
+    last = progressed_at[0] if progressed else len(post) - 1
+    ttp = post_day[last] - treatment_start_day
+    until = post[1 : last + 1]  # the response window: after the baseline, up to progression
+    change = (until.min() - start) / start if len(until) else 0.0
+    if (until == 0).any():
         best = "CR"
     elif change <= response.partial_response_change:
         best = "PR"
@@ -37,17 +54,19 @@ def summarise_burden(
         best = "PD"
     else:
         best = "SD"
-    return {
-        "final_tumour": int(burden[-1]),
-        "min_tumour": int(burden[nadir]),
-        "nadir_day": float(day[nadir]),
-        "tumour_auc_cell_days": float(np.trapezoid(burden, day)),
-        "time_to_progression_d": float(ttp),
-        "progressed": progressed,
-        "eliminated": eliminated,
-        "best_response": best,
-        "best_change": float(change),
-    }
+    return summary | {"time_to_progression_d": float(ttp), "progressed": progressed,
+                      "eliminated": bool((post == 0).any()), "best_response": best, "best_change": float(change),
+                      "response_not_evaluable": None}
+
+
+def _not_evaluable(post: np.ndarray, last_day: float, baseline_day: float) -> str | None:
+    """Why responses cannot be assessed, or None if they can."""
+    if len(post) < 2:
+        return (f"the run ends on day {last_day:g}, before any measurement after the response baseline "
+                f"(day {baseline_day:g}; response.baseline_day, or the first therapy event)")
+    if post[0] == 0:
+        return f"there is no tumour at the response baseline (day {baseline_day:g})"
+    return None
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -84,7 +103,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "nadir_day": ("day of the smallest tumour", "d"),
     "tumour_auc_cell_days": ("tumour burden over time (AUC)", "cell-days"),
     "time_to_progression_d": ("time to progression (censored)", "d"),
-    "best_change": ("best change in burden from baseline", "fraction"),
+    "best_change": ("best change in burden from baseline (up to progression)", "fraction"),
     "killed_nk": ("cancer cells killed by NK cells", "cells"),
     "killed_nk_granzyme": ("cancer cells killed by NK granzyme", "cells"),
     "killed_nk_trail": ("cancer cells killed by NK TRAIL", "cells"),

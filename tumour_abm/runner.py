@@ -62,7 +62,8 @@ def take_snapshot(model: TumourModel) -> Snapshot:
 
 
 def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: bool = False) -> Result:
-    """Run one replicate to the scenario's end (or `days`), returning its outputs; writes nothing."""
+    """Run one replicate to the scenario's end (or for `days` from its start), returning its outputs; writes
+    nothing."""
     if days is not None:  # a shorter (or longer) run keeps the snapshots that fall within it
         end = scenario.time.start_day + days
         kept = tuple(d for d in scenario.output.snapshot_days if d <= end)
@@ -105,7 +106,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_s=wall_s,
         agent_steps=agent_steps,
-        warnings=model.plan.warnings(scenario.time),
+        warnings=model.plan.warnings(scenario.time) + model.warnings,
     )
 
 

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .outcomes import NOT_EVALUABLE
+
 CI_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20240601  # fixed: the same replicates always give the same interval
@@ -134,20 +136,27 @@ def kaplan_meier(times: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.
     return np.concatenate([[0.0], sf.quantiles]), np.concatenate([[1.0], sf.probabilities])
 
 
+def time_to_progression(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Times and progression flags of the replicates whose response could be evaluated (NaN times are not)."""
+    t = pd.to_numeric(group["time_to_progression_d"], errors="coerce").to_numpy(float)
+    evaluable = np.isfinite(t)
+    return t[evaluable], group["progressed"].to_numpy()[evaluable].astype(bool)
+
+
 def progression(replicates: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Per arm and sweep point: events, median time to progression, and the log-rank test against the reference."""
     rows = []
     ok = ok_rows(replicates)
     for point, at_point in ok.groupby("point", sort=False):
-        ref = at_point[at_point["arm"] == reference]
+        rt, re_ = time_to_progression(at_point[at_point["arm"] == reference])
         for arm, group in at_point.groupby("arm", sort=False):
-            t, e = group["time_to_progression_d"].to_numpy(float), group["progressed"].to_numpy(bool)
+            t, e = time_to_progression(group)
             km_t, km_s = kaplan_meier(t, e)
             below = np.flatnonzero(km_s <= 0.5)
-            row = {"point": point, "arm": arm, "n": len(t), "progressed": int(e.sum()),
-                   "median_ttp_d": float(km_t[below[0]]) if len(below) else np.nan, "logrank_p": np.nan}
-            if arm != reference and e.any() | ref["progressed"].to_numpy(bool).any():
-                rt, re_ = ref["time_to_progression_d"].to_numpy(float), ref["progressed"].to_numpy(bool)
+            row = {"point": point, "arm": arm, "n": len(t), "not_evaluable": len(group) - len(t),
+                   "progressed": int(e.sum()), "median_ttp_d": float(km_t[below[0]]) if len(below) else np.nan,
+                   "logrank_p": np.nan}
+            if arm != reference and len(t) and len(rt) and (e.any() or re_.any()):
                 with np.errstate(invalid="ignore", divide="ignore"):  # one replicate each: no variance, no test
                     res = stats.logrank(stats.CensoredData(uncensored=t[e], right=t[~e]),
                                         stats.CensoredData(uncensored=rt[re_], right=rt[~re_]))
@@ -157,13 +166,18 @@ def progression(replicates: pd.DataFrame, reference: str) -> pd.DataFrame:
 
 
 def response_rates(replicates: pd.DataFrame) -> pd.DataFrame:
-    """Best-response categories per arm and point, and the objective response rate (CR + PR) with a Wilson CI."""
+    """Best-response categories per arm and point, and the objective response rate (CR + PR) with a Wilson CI,
+    over the replicates whose response could be evaluated (the others are counted as NE)."""
     rows = []
     for (point, arm), group in ok_rows(replicates).groupby(["point", "arm"], sort=False):
         counts = group["best_response"].value_counts()
-        n = len(group)
+        n = int(sum(counts.get(c, 0) for c in RESPONSES))
         responders = int(counts.get("CR", 0) + counts.get("PR", 0))
-        ci = stats.binomtest(responders, n).proportion_ci(confidence_level=CI_LEVEL, method="wilson")
+        orr, low, high = np.nan, np.nan, np.nan
+        if n:
+            ci = stats.binomtest(responders, n).proportion_ci(confidence_level=CI_LEVEL, method="wilson")
+            orr, low, high = responders / n, float(ci.low), float(ci.high)
         rows.append({"point": point, "arm": arm, "n": n, **{c: int(counts.get(c, 0)) for c in RESPONSES},
-                     "orr": responders / n, "orr_ci_low": float(ci.low), "orr_ci_high": float(ci.high)})
+                     NOT_EVALUABLE: int(counts.get(NOT_EVALUABLE, 0)), "orr": orr, "orr_ci_low": low,
+                     "orr_ci_high": high})
     return pd.DataFrame(rows)

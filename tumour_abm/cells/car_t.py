@@ -170,6 +170,7 @@ class CarTCell(ImmuneCell):
 
 class CarTPopulation(ImmunePopulation):
     agent_class = CarTCell
+    label = "car_t"
     initial_entry = "vessels"  # infused cells arrive from the blood
 
     def __init__(self, model, params: CarTParams):

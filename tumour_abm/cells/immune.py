@@ -42,6 +42,7 @@ class ImmunePopulation:
     """One immune cell type in one model: rates per step, entry, movement, and counts of what its cells did."""
 
     agent_class: type[ImmuneCell]
+    label: str  # its scenario section, for messages
     initial_entry: str = "tissue"  # where the initial cells are: anywhere free, or next to vessels
     seeks_targets = True  # whether this type's cells look for cancer cells next to them
 
@@ -81,8 +82,8 @@ class ImmunePopulation:
         candidates = np.argwhere(free)
         return candidates[m.rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)]
 
-    def seed(self) -> None:
-        self.add(self.entry_sites(self.params.initial_count, self.initial_entry), **self.initial_state())
+    def seed(self) -> list[ImmuneCell]:
+        return self.add(self.entry_sites(self.params.initial_count, self.initial_entry), **self.initial_state())
 
     def initial_state(self) -> dict:
         return {}

@@ -98,6 +98,7 @@ class Macrophage(ImmuneCell):
 
 class MacrophagePopulation(ImmunePopulation):
     agent_class = Macrophage
+    label = "macrophage"
 
     def __init__(self, model, params: MacrophageParams):
         super().__init__(model, params, death_per_d=params.death_per_d, speed_um_per_min=params.speed_um_per_min,

@@ -68,6 +68,7 @@ class Neutrophil(ImmuneCell):
 
 class NeutrophilPopulation(ImmunePopulation):
     agent_class = Neutrophil
+    label = "neutrophil"
     seeks_targets = False
 
     def __init__(self, model, params: NeutrophilParams):

@@ -109,6 +109,7 @@ class NKCell(ImmuneCell):
 
 class NKPopulation(ImmunePopulation):
     agent_class = NKCell
+    label = "nk"
 
     def __init__(self, model, params: NKParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
