@@ -16,6 +16,7 @@ from tumour_abm import batch as batch_module
 from tumour_abm.batch import plan_jobs, run_batch
 from tumour_abm.batchfile import load_batch
 from tumour_abm.config_files import ConfigError
+from tumour_abm.outdir import OutputFolderError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"description": "small", "grid": {"width_sites": 30, "height_sites": 30}, "time": {"days": 2},
@@ -137,7 +138,7 @@ def test_killed_batch_resumes_without_loss_or_duplication(tmp_path):
 def test_an_existing_folder_needs_resume(tmp_path):
     path = write_batch(tmp_path, replicates=1)
     run_batch(path, out=tmp_path / "out", workers=1)
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(OutputFolderError, match="--resume"):
         run_batch(path, out=tmp_path / "out", workers=1)
 
 

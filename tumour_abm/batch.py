@@ -21,11 +21,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
+from .outdir import OutputFolderError, claim, is_complete, mark_running
 from .batchfile import Batch, patient_updates, updated_scenario
+from .resources import check_memory, run_output_bytes
 from .rundir import manifest_base, write_json, write_run
 from .runner import run
 from .scenario import Scenario
 
+UNWRITABLE = "unwritable"  # a replicate's status when its folder could not be written
 COHORT_STREAM = 7  # keeps patient draws apart from the models' own seeds (any fixed number would do)
 
 
@@ -68,30 +71,53 @@ def plan_jobs(batch: Batch, replicates: int) -> list[Job]:
     return jobs
 
 
-def run_job(job: Job, root: str) -> tuple[tuple[str, int, int], str]:
-    """Run one replicate into its folder; a replicate that raises leaves error.json with its traceback instead."""
+def run_job(job: Job, root: str) -> tuple[tuple[str, int, int], str, str]:
+    """Run one replicate into its folder: (key, status, detail). A replicate that raises leaves error.json with its
+    traceback ("failed"; the others go on); one that cannot be written ("unwritable") stops the batch, since the
+    next would fail the same way, and leaves no manifest, so --resume runs it again."""
     folder = Path(root) / job.folder
     try:
         result = run(job.scenario, job.seed)
+    except Exception:  # recorded, not raised: the other replicates go on
+        try:
+            write_json(folder / "error.json", {"arm": job.arm, "point": job.point, "replicate": job.replicate,
+                                               "seed": job.seed, "traceback": traceback.format_exc()})
+        except OSError as exc:
+            return job.key, UNWRITABLE, _os_error(exc)
+        return job.key, "failed", ""
+    try:
         (folder / "error.json").unlink(missing_ok=True)
         write_run(result, folder, figures=False, extra={"arm": job.arm, "point": job.point,
                                                         "replicate": job.replicate, "patient": job.patient})
-        return job.key, "ok"
-    except Exception:  # recorded, not raised: the other replicates go on
-        write_json(folder / "error.json", {"arm": job.arm, "point": job.point, "replicate": job.replicate,
-                                           "seed": job.seed, "traceback": traceback.format_exc()})
-        return job.key, "failed"
+    except OSError as exc:
+        return job.key, UNWRITABLE, _os_error(exc)
+    return job.key, "ok", ""
+
+
+def _os_error(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc.strerror or exc)
+
+
+class BatchWriteError(OSError):
+    """The batch folder could not be written mid-batch; what was finished is kept for --resume."""
 
 
 def is_done(root: Path, job: Job) -> bool:
-    return (root / job.folder / "manifest.json").is_file()
+    return is_complete(root / job.folder)
 
 
 def execute(jobs: list[Job], root: Path, *, workers: int, dask: str | None, progress: bool) -> int:
-    """Run the jobs on the chosen executor, with a progress bar over replicates; returns how many failed."""
-    failed = 0
+    """Run the jobs on the chosen executor, with a progress bar over replicates; returns how many failed. Stops at
+    the first replicate that cannot be written, raising BatchWriteError once the running ones are done."""
+    failed, done = 0, 0
     with tqdm(total=len(jobs), desc="replicates", unit="run", disable=not progress) as bar:
-        for _key, status in _results(jobs, str(root), workers, dask):
+        results = _results(jobs, str(root), workers, dask)
+        for _key, status, detail in results:
+            if status == UNWRITABLE:
+                results.close()  # cancels what has not started
+                raise BatchWriteError(f"cannot write into {root} ({detail}); {done} replicates of this session were "
+                                      f"kept: make room and complete the batch with --resume")
+            done += status == "ok"
             failed += status != "ok"
             bar.update(1)
             if failed:
@@ -99,7 +125,7 @@ def execute(jobs: list[Job], root: Path, *, workers: int, dask: str | None, prog
     return failed
 
 
-def _results(jobs: list[Job], root: str, workers: int, dask: str | None) -> Iterator[tuple[Any, str]]:
+def _results(jobs: list[Job], root: str, workers: int, dask: str | None) -> Iterator[tuple[Any, str, str]]:
     if dask:
         yield from _dask_results(jobs, root, dask, workers)
     elif workers <= 1:
@@ -109,8 +135,11 @@ def _results(jobs: list[Job], root: str, workers: int, dask: str | None) -> Iter
         # Fresh interpreters, not forks: nothing of the parent's state (threads, RNGs) leaks into workers.
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(run_job, job, root) for job in jobs]
-            for future in as_completed(futures):
-                yield future.result()
+            try:
+                for future in as_completed(futures):
+                    yield future.result()
+            finally:  # stopped early: drop the queued jobs, let the running ones finish
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask_results(jobs: list[Job], root: str, address: str, workers: int) -> Iterator[tuple[Any, str]]:
@@ -126,8 +155,11 @@ def _dask_results(jobs: list[Job], root: str, address: str, workers: int) -> Ite
         cluster, client = None, Client(address)
     try:
         futures = client.map(run_job, jobs, [root] * len(jobs), pure=False)
-        for future in dask_completed(futures):
-            yield future.result()
+        try:
+            for future in dask_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
     finally:
         client.close()
         if cluster is not None:
@@ -148,6 +180,7 @@ def collect(root: Path, jobs: Iterable[Job], batch: Batch) -> tuple[pd.DataFrame
         row.update({f"patient:{k}": v for k, v in job.patient.items()})
         if is_done(root, job):
             row["status"], row["error"] = "ok", ""
+            row["warnings"] = "\n".join(json.loads((folder / "manifest.json").read_text()).get("warnings", []))
             row.update(json.loads((folder / "summary.json").read_text()))
             ts = pd.read_csv(folder / "timeseries.csv")
             ts.insert(0, "replicate", job.replicate)
@@ -157,6 +190,7 @@ def collect(root: Path, jobs: Iterable[Job], batch: Batch) -> tuple[pd.DataFrame
         else:
             error = json.loads((folder / "error.json").read_text()) if (folder / "error.json").is_file() else {}
             row["status"], row["error"] = "failed", error.get("traceback", "not run").strip().splitlines()[-1]
+            row["warnings"] = ""
         rows.append(row)
     replicates = pd.DataFrame(rows)
     timeseries = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
@@ -167,16 +201,14 @@ def point_label(point: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items()) or "-"
 
 
-def prepare_folder(out: Path, batch: Batch, resume: bool) -> None:
-    """A new batch folder, or (with resume) the existing one, which must hold the same batch file."""
+def prepare_folder(out: Path, batch: Batch, resume: bool, needs_bytes: int) -> None:
+    """A new batch folder, or (with resume) one this tool made for the same batch file."""
     batch_copy = out / "batch.yaml"
     text = batch.path.read_text(encoding="utf-8")
-    if out.exists() and any(out.iterdir()):
-        if not resume:
-            raise FileExistsError(f"{out} already holds results: add --resume to complete it, or choose another --out")
-        if batch_copy.is_file() and batch_copy.read_text(encoding="utf-8") != text:
-            raise FileExistsError(f"{out} holds a different batch file: resume only with the same {batch.path.name}")
-    out.mkdir(parents=True, exist_ok=True)
+    claim(out, "batch", reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
+    mark_running(out, "batch")
+    if batch_copy.is_file() and batch_copy.read_text(encoding="utf-8") != text:
+        raise OutputFolderError(f"{out} holds a different batch file: resume only with the same {batch.path.name}")
     write_text_atomic(batch_copy, text)
 
 
@@ -187,18 +219,12 @@ def write_tables(out: Path, replicates: pd.DataFrame, timeseries: pd.DataFrame) 
 
 def write_batch_manifest(out: Path, batch: Batch, *, started: str, wall_s: float, executor: str, workers: int,
                          jobs: int, skipped: int, failed: int) -> None:
-    data = manifest_base()
+    data = manifest_base("batch")
     data.update({"batch_file": str(batch.path), "started": started,
                  "finished": datetime.now(UTC).isoformat(timespec="seconds"), "wall_s": round(wall_s, 2),
                  "executor": executor, "workers": workers, "jobs": jobs, "skipped_as_done": skipped,
                  "failed": failed})
     write_json(out / "manifest.json", data)
-
-
-def clean_orphans(out: Path) -> None:
-    """Temporary files left by a killed writer are never results; remove them."""
-    for tmp in out.rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
 
 
 def default_workers() -> int:
@@ -226,15 +252,15 @@ def run_batch(path: str | Path, *, out: str | Path | None = None, replicates: in
 
     batch = load_batch(path)
     n = replicates or batch.params.replicates
+    workers = default_workers() if workers is None else workers
+    check_memory(batch.scenarios, processes=1 if dask else min(workers, n * len(batch.scenarios)), where=batch.path)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = Path(out) if out else Path("runs") / f"{Path(path).stem}-{stamp}"
-    prepare_folder(out, batch, resume)
+    jobs = plan_jobs(batch, n)
+    prepare_folder(out, batch, resume, needs_bytes=sum(run_output_bytes(job.scenario, figures=False) for job in jobs))
     for arm, scenario in batch.scenarios.items():
         write_text_atomic(out / "arms" / f"{arm}.yaml", dump_yaml(scenario))
-    clean_orphans(out)
-    jobs = plan_jobs(batch, n)
     todo = [job for job in jobs if not is_done(out, job)]
-    workers = default_workers() if workers is None else workers
     executor = f"dask ({dask})" if dask else ("serial" if workers <= 1 else "processes")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()

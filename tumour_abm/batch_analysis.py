@@ -45,6 +45,21 @@ def differences(scenarios: dict[str, Scenario], reference: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def warning_counts(replicates: pd.DataFrame) -> pd.DataFrame:
+    """Each distinct warning of the replicates, per arm, with the number of replicates that gave it."""
+    if "warnings" not in replicates:
+        return pd.DataFrame(columns=["arm", "warning", "replicates"])
+    lines = replicates[["arm", "warnings"]].assign(warning=replicates["warnings"].fillna("").str.split("\n"))
+    lines = lines.explode("warning")
+    lines = lines[lines["warning"].str.len() > 0]
+    return (lines.groupby(["arm", "warning"], sort=False).size().rename("replicates").reset_index())
+
+
+def arms_without_results(replicates: pd.DataFrame, arms: list[str]) -> tuple[str, ...]:
+    ok = set(replicates.loc[replicates["status"] == "ok", "arm"])
+    return tuple(arm for arm in arms if arm not in ok)
+
+
 def arm_scenarios(out: Path) -> dict[str, Scenario]:
     return {p.stem: load_scenario(p) for p in sorted((out / "arms").glob("*.yaml"))}
 
@@ -84,6 +99,7 @@ def analyse(out: Path, meta: dict) -> Path:
 
     failures = replicates.loc[replicates["status"] != "ok", ["arm", "point", "replicate", "seed", "error"]]
     html_text = build_report(
+        warnings=warning_counts(replicates), arms_without_results=arms_without_results(replicates, arms),
         title=f"tumour_abm batch: {out.name}", description=params.description, meta=meta,
         differences=differences(arm_scenarios(out), params.reference), arm_stats=arm_table, comparisons=comparisons,
         progression=progression, responses=responses, failures=failures, figures=tags,

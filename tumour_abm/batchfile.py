@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, model_validator
 from .config_files import ConfigError, KeyProblems, Problem, read_yaml_tree, validate_model
 from .outcomes import OUTCOMES
 from .params import DAY_LIMIT, LARGEST_NUMBER, Params, param
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_scenario, run_length_updates
 
 OutcomeName = Literal[tuple(OUTCOMES)]  # type: ignore[valid-type]
 ArmName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -201,7 +201,7 @@ def load_batch(path: str | Path) -> Batch:
         scenario = load_scenario(scenario_file)
         updates = dict(arm.overrides)
         if params.days is not None:
-            updates.update(_days_update(scenario, params.days))
+            updates.update(run_length_updates(scenario, params.days))
         scenarios[name] = updated_scenario(scenario, updates, path, f"arms.{name}.overrides")
     # Sweep values and cohort paths must fit every arm: try each value now rather than fail mid-batch (each on its
     # own, the others at their first value, so the check grows with the lists' total length, not their product).
@@ -220,11 +220,6 @@ def _sweep_probes(sweep: SweepParams | None) -> list[dict[str, Any]]:
         return []
     first = {name: values[0] for name, values in sweep.parameters.items()}
     return [{**first, name: value} for name, values in sweep.parameters.items() for value in values]
-
-
-def _days_update(scenario: Scenario, days: float) -> dict[str, Any]:
-    end = scenario.time.start_day + days
-    return {"time.days": days, "output.snapshot_days": tuple(d for d in scenario.output.snapshot_days if d <= end)}
 
 
 def updated_scenario(scenario: Scenario, updates: dict[str, Any], path: Path, where: str, note: str = "") -> Scenario:

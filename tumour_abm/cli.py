@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config_files import ConfigError, dump_yaml
+from .outdir import OutputFolderError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the input was fine but the work could not be done (e.g. the disk is full)
@@ -50,9 +51,11 @@ def _seed(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .outdir import claim
+    from .resources import check_memory, run_output_bytes
     from .rundir import default_run_dir, write_run
     from .runner import run
-    from .scenario import load_scenario
+    from .scenario import load_scenario, run_length_updates
 
     scenario = load_scenario(args.scenario)
     days = args.days
@@ -61,8 +64,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         if days <= 0:
             raise UsageError(f"--until-day {args.until_day:g} is not after the scenario's first day "
                              f"(time.start_day = {scenario.time.start_day:g} in {args.scenario})")
+    if days is not None:
+        try:
+            scenario = scenario.with_updates(run_length_updates(scenario, days))
+        except ConfigError as err:
+            option = "--days" if args.until_day is None else "--until-day"
+            raise UsageError(f"{option}: {err.problems[0].message} (a run of {days:g} days; "
+                             f"allowed: {err.problems[0].allowed})") from None
+    check_memory({str(args.scenario): scenario}, where=Path(args.scenario))
     out = Path(args.out) if args.out else default_run_dir(Path("runs"), Path(args.scenario).stem, args.seed)
-    result = run(scenario, args.seed, days=days, progress=not args.quiet)
+    claim(out, "run", reuse=args.overwrite, reuse_flag="--overwrite", needs_bytes=run_output_bytes(scenario))
+    result = run(scenario, args.seed, progress=not args.quiet)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     write_run(result, out, scenario_file=str(args.scenario))
@@ -184,16 +196,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .batch import run_batch
+    from .batch_analysis import arms_without_results, warning_counts
 
     done = run_batch(args.batch, out=args.out, replicates=args.replicates, workers=args.workers, dask=args.dask,
                      resume=args.resume, progress=not args.quiet)
     print(f"{done.jobs} replicates ({done.skipped} already done, {done.failed} failed) in {done.wall_s:.1f} s")
+    replicates = pd.read_parquet(done.out / "replicates.parquet")
+    for row in warning_counts(replicates).itertuples():
+        print(f"warning: arm {row.arm}, {row.replicates} replicate(s): {row.warning}", file=sys.stderr)
     comparisons = pd.read_csv(done.out / "comparisons.csv")
     if len(comparisons):
         shown = comparisons[["point_label", "arm", "outcome", "mean_arm", "mean_reference", "p_holm"]]
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"report: {done.report}")
-    return 1 if done.failed and done.failed == done.jobs else 0
+    empty = arms_without_results(replicates, list(replicates["arm"].unique()))
+    if empty:
+        first = replicates.loc[replicates["arm"] == empty[0], "error"].iloc[0]
+        print(f"error: no replicate of arm(s) {', '.join(empty)} succeeded (first error: {first}); the report lists "
+              "every failure", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -269,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "negative); default: the scenario's time.days")
     length.add_argument("--until-day", type=_finite_float, metavar="DAY",
                         help="run until this day of the scenario's day axis (day 0 = e.g. the infusion)")
-    p.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>-<time>)")
+    p.add_argument("--out", help="run folder, new or empty (default: runs/<scenario>-seed<N>-<time>)")
+    p.add_argument("--overwrite", action="store_true", help="write into --out even if it holds an earlier run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
@@ -333,9 +356,13 @@ def main(argv: list[str] | None = None) -> int:
         n = len(err.problems)
         print(("error: " if n == 1 else f"error: {n} problems\n") + str(err), file=sys.stderr)
         return EXIT_USAGE
-    except (FileExistsError, UsageError) as err:
+    except (FileExistsError, UsageError, OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as err:  # the disk filled up, a folder became read-only...: the input was fine
+        where = f" {err.filename}" if err.filename else ""
+        print(f"error: cannot write{where}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

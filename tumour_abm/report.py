@@ -63,15 +63,22 @@ def _without_single_point(df: pd.DataFrame) -> pd.DataFrame:
 
 def build_report(*, title: str, description: str, meta: dict, differences: pd.DataFrame, arm_stats: pd.DataFrame,
                  comparisons: pd.DataFrame, progression: pd.DataFrame, responses: pd.DataFrame,
-                 failures: pd.DataFrame, figures: list[tuple[str, str]]) -> str:
+                 failures: pd.DataFrame, figures: list[tuple[str, str]], warnings: pd.DataFrame | None = None,
+                 arms_without_results: tuple[str, ...] = ()) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              f"<style>{STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     if description:
         parts.append(f"<p>{html.escape(description)}</p>")
     parts.append("<p class='note'>" + "; ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in meta.items())
                  + f"; report written {datetime.now(UTC).isoformat(timespec='seconds')}</p>")
+    if arms_without_results:
+        parts.append(f"<h2 class='failed'>No result for arm(s) {html.escape(', '.join(arms_without_results))}</h2>"
+                     "<p>Every replicate of these arms failed (why: below), so they are in no table or test.</p>")
     if len(failures):
         parts.append(f"<h2 class='failed'>{len(failures)} replicate(s) failed</h2>" + _table(failures))
+    if warnings is not None and len(warnings):
+        parts.append("<h2>Warnings</h2><p class='note'>what runs could not do as asked, and in how many "
+                     "replicates</p>" + _table(warnings))
     parts += ["<h2>What differs between the arms</h2>",
               "<p class='note'>Every scenario value that is not the reference arm's.</p>", _table(differences)]
     parts += ["<h2>Outcomes by arm</h2><p class='note'>mean [bootstrap 95 % CI]; median; replicates</p>",

@@ -16,6 +16,7 @@ import mesa
 from . import __version__
 from .atomic import write_atomic, write_text_atomic
 from .config_files import dump_yaml
+from .outdir import PACKAGE
 from .plots import plot_snapshot
 from .runner import Result
 
@@ -39,10 +40,13 @@ def git_commit() -> str | None:
     return commit if out.returncode == 0 and commit else None
 
 
-def manifest_base() -> dict:
-    """Provenance shared by run and batch manifests: versions, commit and command."""
+def manifest_base(kind: str) -> dict:
+    """Provenance shared by run and batch manifests: what the folder holds, versions, commit and command. Written
+    at the end, so its status says the folder is complete (outdir.claim marks it running at the start)."""
     return {
-        "package": "tumour_abm",
+        "package": PACKAGE,
+        "kind": kind,
+        "status": "complete",
         "package_version": __version__,
         "mesa_version": mesa.__version__,
         "python_version": platform.python_version(),
@@ -53,7 +57,7 @@ def manifest_base() -> dict:
 
 def manifest(result: Result, scenario_file: str | None) -> dict:
     return {
-        **manifest_base(),
+        **manifest_base("run"),
         "scenario_file": scenario_file,
         "seed": result.seed,
         "started": result.started,

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from .model import TumourModel
 from .outcomes import summarise_burden, summarise_immune, summarise_kills
 from .reporters import DEATH_OUTPUTS
-from .scenario import Scenario
+from .scenario import Scenario, run_length_updates
 
 EVENT_COLUMNS = ["day", "time_h", "kind", "name", "detail"]
 
@@ -64,10 +64,8 @@ def take_snapshot(model: TumourModel) -> Snapshot:
 def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: bool = False) -> Result:
     """Run one replicate to the scenario's end (or for `days` from its start), returning its outputs; writes
     nothing."""
-    if days is not None:  # a shorter (or longer) run keeps the snapshots that fall within it
-        end = scenario.time.start_day + days
-        kept = tuple(d for d in scenario.output.snapshot_days if d <= end)
-        scenario = scenario.with_updates({"time.days": days, "output.snapshot_days": kept})
+    if days is not None:
+        scenario = scenario.with_updates(run_length_updates(scenario, days))
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     model = TumourModel(scenario, seed)

@@ -178,6 +178,13 @@ def _mutable(value: Any) -> Any:
     return value
 
 
+def run_length_updates(scenario: Scenario, days: float) -> dict:
+    """Updates for a shorter (or longer) run of `days` from the scenario's start: it keeps the snapshots that
+    fall within it."""
+    end = scenario.time.start_day + days
+    return {"time.days": days, "output.snapshot_days": tuple(d for d in scenario.output.snapshot_days if d <= end)}
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read, merge (`extends:`) and validate a scenario file; raises ConfigError naming file, line and key."""
     return load_model(Scenario, Path(path), overrides=overrides)

@@ -87,6 +87,11 @@ def unpaired_test(a: np.ndarray, b: np.ndarray, alternative: str = "two-sided") 
     return float(res.statistic), float(res.pvalue), float(2 * res.statistic / (len(a) * len(b)) - 1)
 
 
+COMPARISON_COLUMNS = ["point", "point_label", "arm", "reference", "outcome", "n_arm", "n_reference", "mean_arm",
+                      "mean_reference", "mean_difference", "relative_difference", "rank_biserial", "test",
+                      "statistic", "p"]
+
+
 def compare(replicates: pd.DataFrame, outcomes: list[str], reference: str, paired: bool) -> pd.DataFrame:
     """Every arm against the reference, per sweep point and outcome, with Holm-adjusted p-values."""
     rows = []
@@ -118,9 +123,8 @@ def compare(replicates: pd.DataFrame, outcomes: list[str], reference: str, paire
                              "mean_difference": diff,
                              "relative_difference": diff / abs(b.mean()) if len(b) and b.mean() else np.nan,
                              "rank_biserial": r, "test": test, "statistic": stat, "p": p})
-    table = pd.DataFrame(rows)
-    if len(table):
-        table["p_holm"] = holm(table["p"])
+    table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    table["p_holm"] = holm(table["p"]) if len(table) else pd.Series(dtype=float)
     return table
 
 

@@ -1,0 +1,97 @@
+"""Output folders: this tool writes only into a new (or empty) folder or one it made itself, and finds out that it
+cannot write there before it simulates anything, not after.
+
+A folder is ours when its `manifest.json` says so ("package": "tumour_abm" and the kind of output). The manifest is
+written first, marked "running", so that a folder whose writer was killed is still recognised as ours, and
+rewritten at the end, marked "complete".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .atomic import write_text_atomic
+
+PACKAGE = "tumour_abm"
+MANIFEST = "manifest.json"
+
+
+class OutputFolderError(Exception):
+    """The folder given for outputs cannot be used: not ours, of another kind, or not writable (one line)."""
+
+
+def owner_kind(folder: Path) -> str | None:
+    """The kind of output ("run", "batch", "validate") if this tool made `folder`, else None."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("package") != PACKAGE:
+        return None
+    # Manifests written before the kind was recorded: a batch names its batch file, a run its seed.
+    return manifest.get("kind") or ("batch" if "batch_file" in manifest else "run")
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether `folder` holds finished outputs of ours (a manifest not marked "running")."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("status", "complete") == "complete"
+
+
+def claim(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: str = "--resume",
+          needs_bytes: int = 0) -> None:
+    """Make `folder` ours to write `kind` outputs into, or say why it cannot be.
+
+    A missing or empty folder is created and marked; a non-empty one must be ours and of the same kind, and
+    `reuse` (the command's `reuse_flag`) must allow writing into it again. The folder is then probed: it must
+    be writable and have `needs_bytes` free."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputFolderError(f"{folder} is a file, not a folder: choose another output folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        found = owner_kind(folder)
+        if found is None:
+            raise OutputFolderError(f"{folder} is not empty and was not made by tumour-abm (no {MANIFEST} of ours); "
+                                    "nothing was written: choose a new or empty folder")
+        if found != kind:
+            raise OutputFolderError(f"{folder} holds a {found}, not a {kind}: choose another folder")
+        if not reuse:
+            raise OutputFolderError(f"{folder} already holds a {kind}: add {reuse_flag} to write into it again, or "
+                                    "choose another folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if owner_kind(folder) is None:
+            mark_running(folder, kind)
+        else:
+            _probe(folder)
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        raise OutputFolderError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+    if free < needs_bytes:
+        raise OutputFolderError(f"{folder} has {free / 1e6:,.0f} MB free; the outputs need about "
+                                f"{needs_bytes / 1e6:,.0f} MB")
+
+
+def mark_running(folder: Path, kind: str) -> None:
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    text = json.dumps({"package": PACKAGE, "kind": kind, "status": "running", "started": started}, indent=2)
+    write_text_atomic(folder / MANIFEST, text + "\n")
+
+
+def _probe(folder: Path) -> None:
+    """Write, flush and remove a file of our own, to learn now (not after the run) that the folder is writable."""
+    fd, name = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=folder)
+    try:
+        os.write(fd, b"probe\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        os.unlink(name)
