@@ -21,7 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
-from .outdir import OutputFolderError, claim, is_complete, mark_running
+from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, mark_running
 from .batchfile import Batch, patient_updates, updated_scenario
 from .resources import check_memory, run_output_bytes
 from .rundir import manifest_base, write_json, write_run
@@ -96,10 +96,6 @@ def run_job(job: Job, root: str) -> tuple[tuple[str, int, int], str, str]:
 
 def _os_error(exc: OSError) -> str:
     return f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc.strerror or exc)
-
-
-class BatchWriteError(OSError):
-    """The batch folder could not be written mid-batch; what was finished is kept for --resume."""
 
 
 def is_done(root: Path, job: Job) -> bool:
@@ -205,7 +201,7 @@ def prepare_folder(out: Path, batch: Batch, resume: bool, needs_bytes: int) -> N
     """A new batch folder, or (with resume) one this tool made for the same batch file."""
     batch_copy = out / "batch.yaml"
     text = batch.path.read_text(encoding="utf-8")
-    claim(out, "batch", reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
+    claim_folder(out, "batch", reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
     mark_running(out, "batch")
     if batch_copy.is_file() and batch_copy.read_text(encoding="utf-8") != text:
         raise OutputFolderError(f"{out} holds a different batch file: resume only with the same {batch.path.name}")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config_files import ConfigError, dump_yaml
-from .outdir import OutputFolderError
+from .outdir import BatchWriteError, OutputFolderError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the input was fine but the work could not be done (e.g. the disk is full)
@@ -51,7 +51,7 @@ def _seed(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .outdir import claim
+    from .outdir import claim_folder
     from .resources import check_memory, run_output_bytes
     from .rundir import default_run_dir, write_run
     from .runner import run
@@ -73,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                              f"allowed: {err.problems[0].allowed})") from None
     check_memory({str(args.scenario): scenario}, where=Path(args.scenario))
     out = Path(args.out) if args.out else default_run_dir(Path("runs"), Path(args.scenario).stem, args.seed)
-    claim(out, "run", reuse=args.overwrite, reuse_flag="--overwrite", needs_bytes=run_output_bytes(scenario))
+    claim_folder(out, "run", reuse=args.overwrite, reuse_flag="--overwrite", needs_bytes=run_output_bytes(scenario))
     result = run(scenario, args.seed, progress=not args.quiet)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -105,9 +105,31 @@ def format_summary(result, out: Path) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a scenario or a batch file (one with `arms:`) and print it fully resolved; warn of what a run
+    would not do as written."""
+    from .batchfile import load_batch
+    from .resources import check_memory
     from .scenario import load_scenario
+    from .therapy.products import TherapyPlan
+    from .therapy.schedule import resolve_events
+    from .yaml_tree import read_yaml_tree
 
-    print(dump_yaml(load_scenario(args.scenario)), end="")
+    path = Path(args.scenario)
+    data, _ = read_yaml_tree(path)
+    if "arms" in data:
+        batch = load_batch(path)
+        scenarios = batch.scenarios
+        runs = len(batch.params.arms) * len(batch.params.sweep_points()) * batch.params.replicates
+        print(dump_yaml(batch.params), end="")
+        print(f"# a batch: {len(scenarios)} arm(s), each scenario valid; {runs:,} runs", file=sys.stderr)
+    else:
+        scenarios = {"": load_scenario(path)}
+        print(dump_yaml(scenarios[""]), end="")
+    check_memory(scenarios, where=path)
+    for arm, scenario in scenarios.items():
+        plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
+        for warning in plan.warnings(scenario.time):
+            print(f"warning: {path}{f' (arm {arm})' if arm else ''}: {warning}", file=sys.stderr)
     return 0
 
 
@@ -235,6 +257,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
 def cmd_viz(args: argparse.Namespace) -> int:
     """Serve the browser view of a scenario (its folder's other scenarios can be chosen in the page)."""
     import importlib.util
@@ -250,6 +283,9 @@ def cmd_viz(args: argparse.Namespace) -> int:
     load_scenario(path)  # a bad file is reported here, not as a broken page
     env = {**os.environ, "TUMOUR_ABM_SCENARIO": path.stem, "TUMOUR_ABM_SCENARIO_DIR": str(path.resolve().parent),
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # no calls out from the page's server
+    if not _loopback(args.host):
+        print(f"warning: --host {args.host} lets anyone who can reach this machine on port {args.port} use the view; "
+              "it has no authentication (the default, 127.0.0.1, is this machine only)", file=sys.stderr)
     print(f"tumour_abm view of {path} at http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
     cmd = [sys.executable, "-m", "solara", "run", "tumour_abm.app:page", "--host", args.host,
            "--port", str(args.port), "--production"]
@@ -296,8 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check", help="validate a scenario and print it fully resolved")
-    p.add_argument("scenario", help="scenario YAML file")
+    p = sub.add_parser("check", help="validate a scenario or batch file and print it fully resolved")
+    p.add_argument("scenario", metavar="FILE", help="scenario or batch YAML file (a batch file has arms:)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("pk", help="selinexor exposure: Cmax, Tmax, AUC, hours above the T-cell thresholds")
@@ -359,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileExistsError, UsageError, OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except BatchWriteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as err:  # the disk filled up, a folder became read-only...: the input was fine
         where = f" {err.filename}" if err.filename else ""
         print(f"error: cannot write{where}: {err.strerror or err}", file=sys.stderr)

@@ -115,6 +115,9 @@ def declared_type(model_cls: type[BaseModel], path: tuple) -> tuple[Any, list] |
     for seg in path:
         tp, _ = _unwrap(tp)
         origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis and is_model(args[0]) and not isinstance(seg, int):
+            # A list of groups written as one mapping (a single course): the key is the item's.
+            tp, origin, args = args[0], None, ()
         if is_model(tp) and seg in fields_by_key(tp):
             info = fields_by_key(tp)[seg]
             tp, meta = info.annotation, list(info.metadata)
@@ -131,6 +134,11 @@ def declared_type(model_cls: type[BaseModel], path: tuple) -> tuple[Any, list] |
     return tp, meta + more
 
 
+def _number(value: float) -> str:
+    """A bound as people write it: 1000000 rather than 1000000.0, 0.0416667 rather than 0.041666666666666664."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
 def _describe(tp: Any, meta: list) -> str | None:
     if typing.get_origin(tp) is Literal:
         return "one of: " + ", ".join(str(a) for a in typing.get_args(tp))
@@ -139,7 +147,7 @@ def _describe(tp: Any, meta: list) -> str | None:
     if is_model(tp):
         return "keys: " + ", ".join(fields_by_key(tp))
     words = _TYPE_WORDS.get(tp)
-    bounds = [f"{op} {getattr(m, attr)}" for m in meta for cls, attr, op in _BOUNDS if isinstance(m, cls)]
+    bounds = [f"{op} {_number(getattr(m, attr))}" for m in meta for cls, attr, op in _BOUNDS if isinstance(m, cls)]
     return words and " ".join([words, " and ".join(bounds)]).strip()
 
 

@@ -25,6 +25,10 @@ class OutputFolderError(Exception):
     """The folder given for outputs cannot be used: not ours, of another kind, or not writable (one line)."""
 
 
+class BatchWriteError(Exception):
+    """The batch folder could not be written mid-batch; what was finished is kept for --resume."""
+
+
 def owner_kind(folder: Path) -> str | None:
     """The kind of output ("run", "batch", "validate") if this tool made `folder`, else None."""
     try:
@@ -46,7 +50,7 @@ def is_complete(folder: Path) -> bool:
     return isinstance(manifest, dict) and manifest.get("status", "complete") == "complete"
 
 
-def claim(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: str = "--resume",
+def claim_folder(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: str = "--resume",
           needs_bytes: int = 0) -> None:
     """Make `folder` ours to write `kind` outputs into, or say why it cannot be.
 

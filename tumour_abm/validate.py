@@ -19,7 +19,9 @@ from .batch import run_batch
 from .batchfile import load_batch
 from .claims import by_claim, evaluate
 from .config_files import ConfigError, Problem
+from .outdir import claim_folder
 from .report import STYLE, _table
+from .rundir import manifest_base, write_json
 
 CLAIMS_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "claims"
 
@@ -67,6 +69,7 @@ def combined_batch(files: list[Path], replicates: int, folder: Path) -> tuple[Pa
 def run_validation(ids: list[str] | None, *, replicates: int, workers: int | None, out: Path, resume: bool,
                    progress: bool, dask: str | None = None) -> tuple[pd.DataFrame, list[dict], float]:
     files = claim_files(ids)
+    claim_folder(out, "validate", reuse=resume, reuse_flag="--resume")
     batch_path, hypotheses = combined_batch(files, replicates, out)
     done = run_batch(batch_path, out=out / "batch", replicates=replicates, workers=workers, dask=dask,
                      resume=resume, progress=progress)
@@ -76,6 +79,8 @@ def run_validation(ids: list[str] | None, *, replicates: int, workers: int | Non
     write_atomic(out / "claims.csv", lambda tmp: table.to_csv(tmp, index=False))
     write_text_atomic(out / "claims.json", json.dumps(claims, indent=2) + "\n")
     write_text_atomic(out / "claims.html", claims_report(table, replicates, done.wall_s))
+    write_json(out / "manifest.json", {**manifest_base("validate"), "claims": [c["id"] for c in claims],
+                                       "replicates": replicates, "wall_s": round(done.wall_s, 1)})
     return table, claims, done.wall_s
 
 
