@@ -60,14 +60,25 @@ class _TreeBuilder:
                 for i, item in enumerate(node.value):
                     self.sources[path + (i,)] = (self.file, item.start_mark.line + 1)
                 return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            return self.constructor.construct_object(node, deep=True)
+            return self._construct(node, path, deep=True)
         finally:
             self.active.discard(id(node))
+
+    def _construct(self, node: yaml.Node, path: tuple, deep: bool = False) -> Any:
+        """A plain value; a tag whose text it cannot hold (`!!bool maybe`, `!!float abc`) is a problem at its line."""
+        try:
+            return self.constructor.construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            raise fail(self.file, node.start_mark.line + 1, dotted_path(path),
+                       f"YAML value not allowed: !!{node.tag.rsplit(':', 1)[-1]} {node.value!r} cannot be read as "
+                       f"that type") from None
 
     def _key(self, node: yaml.Node, path: tuple) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise fail(self.file, node.start_mark.line + 1, dotted_path(path), "a key must be a single plain value")
-        return self.constructor.construct_object(node)
+        return self._construct(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
         first_line: dict[Any, int] = {}
@@ -122,6 +133,10 @@ def _read_one(path: Path) -> tuple[dict, Sources]:
         text = "; ".join(part for part in (exc.context, exc.problem) if part)
         kind = "value not allowed" if isinstance(exc, yaml.constructor.ConstructorError) else "syntax error"
         raise fail(path, mark.line + 1 if mark else None, "", f"YAML {kind}: {text}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: located by its position
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise fail(path, line, "", f"character U+{code:04X} is not allowed in YAML text (a binary or damaged file?)") from None
     except yaml.YAMLError as exc:
         raise fail(path, None, "", f"YAML error: {exc}") from None
     if builder.duplicates:
@@ -169,6 +184,9 @@ def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
         parent, at_line = path.parent / target, sources.get(("extends", i), (path, line))[1]
         if not parent.exists():
             raise fail(path, at_line, "extends", f"extends target not found: {parent}", target)
+        if not parent.is_file():
+            raise fail(path, at_line, "extends", f"extends target is not a file: {parent}", target,
+                       "a path relative to this file, or a list of them")
         if any(parent.resolve() == seen.resolve() for seen in chain):
             names = " -> ".join(str(p) for p in (*chain, parent))
             raise fail(path, at_line, "extends", f"extends cycle: {names}", target)
