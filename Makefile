@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 PIP   := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast bench validate lock clean-venv
+.PHONY: demo test test-fast bench validate fuzz lock clean-venv
 
 $(PY):
 	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
@@ -27,6 +27,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
+
+# Malformed scenario and batch files derived from the real ones, checked for clear errors (a few minutes);
+# `make test` runs a bounded sample of the same cases.
+fuzz: $(STAMP)
+	$(PY) tools/fuzz.py --scenario-cases 1000 --batch-cases 1000
 
 # The review's twelve claims, 20 paired replicates per arm (about 20 minutes on two cores).
 validate: $(STAMP)

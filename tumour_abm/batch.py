@@ -21,8 +21,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
-from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, mark_running
 from .batchfile import Batch, patient_updates, updated_scenario
+from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, mark_running
 from .resources import check_memory, run_output_bytes
 from .rundir import manifest_base, write_json, write_run
 from .runner import run
@@ -138,7 +138,7 @@ def _results(jobs: list[Job], root: str, workers: int, dask: str | None) -> Iter
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask_results(jobs: list[Job], root: str, address: str, workers: int) -> Iterator[tuple[Any, str]]:
+def _dask_results(jobs: list[Job], root: str, address: str, workers: int) -> Iterator[tuple[Any, str, str]]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed as dask_completed
     except ImportError:

@@ -7,11 +7,11 @@ a traceback means a bug in tumour_abm, never a mistake of the user's.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import cli_args
 from .config_files import ConfigError, dump_yaml
 from .outdir import BatchWriteError, OutputFolderError
 
@@ -21,33 +21,6 @@ EXIT_FAILED = 1  # the input was fine but the work could not be done (e.g. the d
 
 class UsageError(Exception):
     """A mistake in what the user asked for that no parameter file holds (an option, a folder): one line, exit 2."""
-
-
-def _positive_float(text: str) -> float:
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -145,16 +118,6 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def _days_of_week(text: str) -> tuple[int, ...]:
-    try:
-        days = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give weekdays 1-7 separated by commas, e.g. 1,3") from None
-    if not days or any(not 1 <= d <= 7 for d in days):
-        raise argparse.ArgumentTypeError(f"{text!r}: weekdays are 1-7 (1 = the first day), e.g. 1,3")
-    return days
-
-
 def cmd_pk(args: argparse.Namespace) -> int:
     """Selinexor exposure of a scenario's doses, or of a regimen given on the command line."""
     import json
@@ -207,13 +170,6 @@ def cmd_pk(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count(text: str) -> int:
-    value = _seed(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -257,17 +213,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve to any interface
-        return False
-
-
 def cmd_viz(args: argparse.Namespace) -> int:
     """Serve the browser view of a scenario (its folder's other scenarios can be chosen in the page)."""
     import importlib.util
@@ -283,7 +228,7 @@ def cmd_viz(args: argparse.Namespace) -> int:
     load_scenario(path)  # a bad file is reported here, not as a broken page
     env = {**os.environ, "TUMOUR_ABM_SCENARIO": path.stem, "TUMOUR_ABM_SCENARIO_DIR": str(path.resolve().parent),
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # no calls out from the page's server
-    if not _loopback(args.host):
+    if not cli_args.is_loopback(args.host):
         print(f"warning: --host {args.host} lets anyone who can reach this machine on port {args.port} use the view; "
               "it has no authentication (the default, 127.0.0.1, is this machine only)", file=sys.stderr)
     print(f"tumour_abm view of {path} at http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
@@ -320,12 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and write its run folder")
     p.add_argument("scenario", help="scenario YAML file")
-    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=cli_args.seed, default=1, help="random seed (default 1)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--days", type=_positive_float,
+    length.add_argument("--days", type=cli_args.positive_float,
                         help="simulated days, counted from the scenario's first day (time.start_day, which may be "
                              "negative); default: the scenario's time.days")
-    length.add_argument("--until-day", type=_finite_float, metavar="DAY",
+    length.add_argument("--until-day", type=cli_args.finite_float, metavar="DAY",
                         help="run until this day of the scenario's day axis (day 0 = e.g. the infusion)")
     p.add_argument("--out", help="run folder, new or empty (default: runs/<scenario>-seed<N>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="write into --out even if it holds an earlier run")
@@ -338,18 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pk", help="selinexor exposure: Cmax, Tmax, AUC, hours above the T-cell thresholds")
     p.add_argument("scenario", nargs="?", help="use this scenario's selinexor doses")
-    p.add_argument("--dose-mg", type=_positive_float, help="dose of a regimen given here (mg)")
-    p.add_argument("--days-of-week", type=_days_of_week, help="weekdays of each dose, e.g. 1,3 (twice weekly)")
-    p.add_argument("--every-days", type=_positive_float, help="interval between doses (days)")
-    p.add_argument("--days", type=_positive_float, default=7.0, help="length of the regimen (days, default 7)")
+    p.add_argument("--dose-mg", type=cli_args.positive_float, help="dose of a regimen given here (mg)")
+    p.add_argument("--days-of-week", type=cli_args.days_of_week, help="weekdays of each dose, e.g. 1,3 (twice weekly)")
+    p.add_argument("--every-days", type=cli_args.positive_float, help="interval between doses (days)")
+    p.add_argument("--days", type=cli_args.positive_float, default=7.0, help="length of the regimen (days, default 7)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", help="write a PNG of concentration over time")
     p.set_defaults(func=cmd_pk)
 
     p = sub.add_parser("batch", help="run arms x replicates (paired seeds), with statistics and a report")
     p.add_argument("batch", help="batch YAML file")
-    p.add_argument("--replicates", type=_count, help="replicates per arm (default: the batch file's)")
-    p.add_argument("--workers", type=_count, help="worker processes (default: all cores; 1 = serial)")
+    p.add_argument("--replicates", type=cli_args.count, help="replicates per arm (default: the batch file's)")
+    p.add_argument("--workers", type=cli_args.count, help="worker processes (default: all cores; 1 = serial)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on Dask: 'local' starts a local cluster, or a scheduler address")
     p.add_argument("--out", help="batch folder (default: runs/<batch>-<time>)")
     p.add_argument("--resume", action="store_true", help="complete a killed batch in --out without redoing finished runs")
@@ -364,13 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default=str(Path("scenarios") / "tme_default.yaml"),
                    help="scenario to show first (default scenarios/tme_default.yaml)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=_count, default=8765, help="port (default 8765)")
+    p.add_argument("--port", type=cli_args.count, default=8765, help="port (default 8765)")
     p.set_defaults(func=cmd_viz)
 
     p = sub.add_parser("validate", help="run the review's claims as paired comparisons and test them")
     p.add_argument("--claims", help="which, e.g. C1,C5 (default: all)")
-    p.add_argument("--replicates", type=_count, default=20, help="paired replicates per arm (default 20)")
-    p.add_argument("--workers", type=_count, help="worker processes (default: all cores)")
+    p.add_argument("--replicates", type=cli_args.count, default=20, help="paired replicates per arm (default 20)")
+    p.add_argument("--workers", type=cli_args.count, help="worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on Dask: 'local' or a scheduler address")
     p.add_argument("--json", action="store_true", help="print a JSON list: id, passed, p, effect per claim")
     p.add_argument("--out", help="folder (default: runs/validate-<time>)")
