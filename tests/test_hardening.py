@@ -264,13 +264,40 @@ def test_per_run_warnings_reach_the_console_and_the_report(capsys, tmp_path):
     assert code == 0 and "(arm b): 1 therapy event(s) after the last simulated day" in err
 
 
+def test_a_rule_over_keys_of_several_files_names_each_where_it_is_set(capsys, tmp_path):
+    child = write(tmp_path, "child.yaml", f"extends: {SCENARIOS / 'car_t_alone.yaml'}\ntime: {{days: 10}}\n")
+    code, _, err = tumour_abm(capsys, "check", child)
+    assert code == 2 and "car_t_alone.yaml:8: output.snapshot_days: [0.0, 14.0, 28.0] are outside the run" in err
+    assert "child.yaml:2: time.days = 10: the run (days -21 to -11) misses output.snapshot_days" in err
+    assert "car_t_alone.yaml:5: time.start_day = -21" in err
+
+
+@pytest.mark.parametrize("expr", ["il10_mean@21..7", "il10_mean@-99999999999999999999", "hla_e_mean@4000"])
+def test_outcome_windows_are_in_order_and_on_the_day_axis(capsys, tmp_path, expr):
+    hypothesis = {"id": "H", "outcome": expr, "arm": "b", "versus": "a", "expected": "less"}
+    code, _, err = tumour_abm(capsys, "check", write_batch(tmp_path, hypotheses=[hypothesis]))
+    assert code == 2 and "hypotheses.0.outcome" in err and "in order and within ±3650" in err
+
+
 # 9 -------------------------------------------------------------------------------------------------------------
 def test_deep_nesting_is_an_error_of_the_file(capsys, tmp_path):
-    block = "a:\n" + "".join("  " * i + "b:\n" for i in range(1, 900))
+    block = "a:\n" + "".join("  " * i + "b:\n" for i in range(1, 300))
     flow = "a: " + "[" * 5000 + "]" * 5000 + "\n"
     for name, text in (("block.yaml", block), ("flow.yaml", flow)):
         code, _, err = tumour_abm(capsys, "check", write(tmp_path, name, text))
         assert code == 2 and f"{name}:" in err and "nested more than 20 levels" in err
+
+
+def test_oversized_files_and_alias_bombs_are_refused_quickly(capsys, tmp_path):
+    bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"{k}: &{k} [{', '.join(['*' + p] * 10)}]\n" for p, k in zip("abcdef", "bcdefg"))
+    cases = {"huge.yaml": ("a: [" + ", ".join(["1"] * 300_000) + "]\n", "a parameter file is at most 512 KiB"),
+             "long.yaml": ("a: [" + ", ".join(["1"] * 60_000) + "]\n", "holds more than 50,000 values"),
+             "bomb.yaml": (bomb, "expands to more than 50,000 values")}
+    for name, (text, message) in cases.items():
+        t0 = time.perf_counter()
+        code, _, err = tumour_abm(capsys, "check", write(tmp_path, name, text))
+        assert code == 2 and f"{name}" in err and message in err and time.perf_counter() - t0 < 5, err
 
 
 def test_viz_on_all_interfaces_warns_that_it_has_no_authentication(capsys, monkeypatch):

@@ -103,6 +103,9 @@ def check_outcome_expression(expr: str) -> str:
         return expr
     match = OUTCOME_AT.match(expr)
     if match and match["column"] in TIMESERIES:
+        start, end = float(match["start"]), float(match["end"] or match["start"])
+        if not -DAY_LIMIT <= start <= end <= DAY_LIMIT:
+            raise ValueError(f"'{expr}': the days must be in order and within ±{DAY_LIMIT:g} (e.g. il10_mean@7..21)")
         return expr
     raise ValueError(f"'{expr}' is not an outcome: use a summary outcome ({', '.join(OUTCOMES)}) or a time-series "
                      f"column at a day, e.g. hla_e_mean@7 or il10_mean@7..21 (columns: {', '.join(TIMESERIES)})")

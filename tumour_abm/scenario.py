@@ -139,8 +139,12 @@ class Scenario(Params):
                                                       f"(time.start_day = {self.time.start_day:g})"))
         outside = [d for d in self.output.snapshot_days if not self.time.start_day <= d <= self.time.end_day]
         if outside:
-            problems.append((("output", "snapshot_days"), f"{outside} are outside the simulated days "
-                                                          f"{self.time.start_day:g} to {self.time.end_day:g}"))
+            # Any of the three keys may be the mistake (a file that changes the run often inherits the snapshots),
+            # so each is named where it is set.
+            run = f"days {self.time.start_day:g} to {self.time.end_day:g}"
+            problems.append((("output", "snapshot_days"), f"{outside} are outside the run ({run})"))
+            for key in ("start_day", "days"):
+                problems.append((("time", key), f"the run ({run}) misses output.snapshot_days {outside}"))
         if problems:
             raise KeyProblems(problems)
         return self

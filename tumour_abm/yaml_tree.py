@@ -15,11 +15,19 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # file, and reading it recursively would exhaust Python's stack.
 MAX_DEPTH = 20
 # Values a file may expand to through aliases (a scenario has about 300): bounds "billion laughs" expansion.
-MAX_VALUES = 100_000
+MAX_VALUES = 50_000
+# libyaml's parser when PyYAML has it (several times faster); the same safe loading either way.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A scenario file is a few kB and the largest batch file (a 10,000-point sweep) under 100 kB: a larger file is not
+# a parameter file, and reading it would only take time.
+MAX_FILE_BYTES = 512 * 1024
 
 
 def _read_text(path: Path) -> str:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise fail(path, None, "", f"the file is {path.stat().st_size / 1024:,.0f} KiB; a parameter file is at "
+                                       f"most {MAX_FILE_BYTES // 1024} KiB (is it the right file?)")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise fail(path, None, "", f"file not found: {path}") from None
@@ -101,11 +109,11 @@ class _TreeBuilder:
         return result
 
 
-def _check_depth(path: Path, text: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH, found with YAML's event stream (which, unlike composing, does not
-    recurse), so a deeply nested file is an error of the file rather than a crash."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+def _check_shape(path: Path, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and more than MAX_VALUES values, found with YAML's event stream
+    (which, unlike composing, does not recurse), so such a file is an error of the file rather than a crash."""
+    depth = values = 0
+    for event in yaml.parse(text, Loader=_LOADER):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -113,13 +121,18 @@ def _check_depth(path: Path, text: str) -> None:
                            f"values nested more than {MAX_DEPTH} levels deep; no parameter file needs that many")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+        elif isinstance(event, yaml.ScalarEvent):
+            values += 1
+            if values > MAX_VALUES:
+                raise fail(path, event.start_mark.line + 1, "",
+                           f"the file holds more than {MAX_VALUES:,} values; no parameter file needs that many")
 
 
 def _read_one(path: Path) -> tuple[dict, Sources]:
     text = _read_text(path)
     try:
-        _check_depth(path, text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_shape(path, text)
+        root = yaml.compose(text, Loader=_LOADER)
         if root is None:
             raise fail(path, None, "", "the file is empty; expected keys and values", allowed="a mapping (key: value)")
         if not isinstance(root, yaml.MappingNode):

@@ -44,7 +44,7 @@ class DoseCourse(_Window):
                                   f"at most {MAX_DOSE_MG:g} mg", gt=0, le=MAX_DOSE_MG)
     start_day: float = day_param(0.0, source="scenario")
     end_day: float | None = day_param(None, source="scenario: last day of the window (default: start_day)")
-    days_of_week: Annotated[tuple[int, ...], Field(strict=False)] | None = param(
+    days_of_week: Annotated[tuple[int, ...], Field(strict=False, max_length=WEEK_D)] | None = param(
         None, unit="weekday (1-7)", source="scenario, e.g. [1, 3] for twice weekly"
     )
     every_days: float | None = param(None, unit="d", source="scenario: interval between doses (at least hourly: "
