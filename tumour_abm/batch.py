@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
 from .batchfile import Batch, patient_updates, updated_scenario
-from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, mark_running
+from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, owner_kind
 from .resources import check_memory, run_output_bytes
 from .rundir import manifest_base, write_json, write_run
 from .runner import run
@@ -201,10 +201,9 @@ def prepare_folder(out: Path, batch: Batch, resume: bool, needs_bytes: int) -> N
     """A new batch folder, or (with resume) one this tool made for the same batch file."""
     batch_copy = out / "batch.yaml"
     text = batch.path.read_text(encoding="utf-8")
-    claim_folder(out, "batch", reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
-    mark_running(out, "batch")
-    if batch_copy.is_file() and batch_copy.read_text(encoding="utf-8") != text:
+    if owner_kind(out) == "batch" and batch_copy.is_file() and batch_copy.read_text(encoding="utf-8") != text:
         raise OutputFolderError(f"{out} holds a different batch file: resume only with the same {batch.path.name}")
+    claim_folder(out, "batch", reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
     write_text_atomic(batch_copy, text)
 
 

@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default=str(Path("scenarios") / "tme_default.yaml"),
                    help="scenario to show first (default scenarios/tme_default.yaml)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=cli_args.count, default=8765, help="port (default 8765)")
+    p.add_argument("--port", type=cli_args.port, default=8765, help="port (default 8765)")
     p.set_defaults(func=cmd_viz)
 
     p = sub.add_parser("validate", help="run the review's claims as paired comparisons and test them")

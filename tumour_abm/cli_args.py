@@ -7,6 +7,8 @@ import argparse
 import ipaddress
 import math
 
+MAX_PORT = 65535
+
 
 def positive_float(text: str) -> float:
     value = finite_float(text)
@@ -15,21 +17,22 @@ def positive_float(text: str) -> float:
     return value
 
 
-def finite_float(text: str) -> float:
+def _parsed(text: str, kind: type, what: str):
     try:
-        value = float(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def finite_float(text: str) -> float:
+    value = _parsed(text, float, "a number")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value
 
 
 def seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _parsed(text, int, "a whole number")
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
@@ -49,6 +52,13 @@ def count(text: str) -> int:
     value = seed(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def port(text: str) -> int:
+    value = count(text)
+    if value > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"ports are 1-{MAX_PORT}, got {text}")
     return value
 
 

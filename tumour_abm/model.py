@@ -62,7 +62,7 @@ class TumourModel(mesa.Model):
         self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t)  # their order within a step
         for population in self.immune:
             asked = population.params.initial_count
-            self.note_shortfall(f"{population.label}: initial_count", asked, len(population.seed()))
+            self.note_shortfall(f"{population.label}.initial_count", asked, len(population.seed()))
         self._infuse(-np.inf, 0.0)
         self.uphill = uphill_steps(self.fields["chemokine"])
         self._near_cancer: tuple[int, np.ndarray] | None = None

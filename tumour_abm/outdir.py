@@ -9,9 +9,7 @@ rewritten at the end, marked "complete".
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,12 +49,12 @@ def is_complete(folder: Path) -> bool:
 
 
 def claim_folder(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: str = "--resume",
-          needs_bytes: int = 0) -> None:
+                 needs_bytes: int = 0) -> None:
     """Make `folder` ours to write `kind` outputs into, or say why it cannot be.
 
     A missing or empty folder is created and marked; a non-empty one must be ours and of the same kind, and
-    `reuse` (the command's `reuse_flag`) must allow writing into it again. The folder is then probed: it must
-    be writable and have `needs_bytes` free."""
+    `reuse` (the command's `reuse_flag`) must allow writing into it again. Marking it running is the probe that it
+    can be written now, before any work; it must also have `needs_bytes` free."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputFolderError(f"{folder} is a file, not a folder: choose another output folder")
@@ -72,10 +70,7 @@ def claim_folder(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: st
                                     "choose another folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        if owner_kind(folder) is None:
-            mark_running(folder, kind)
-        else:
-            _probe(folder)
+        mark_running(folder, kind)
         free = shutil.disk_usage(folder).free
     except OSError as exc:
         raise OutputFolderError(f"cannot write to {folder}: {exc.strerror or exc}") from None
@@ -88,14 +83,3 @@ def mark_running(folder: Path, kind: str) -> None:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     text = json.dumps({"package": PACKAGE, "kind": kind, "status": "running", "started": started}, indent=2)
     write_text_atomic(folder / MANIFEST, text + "\n")
-
-
-def _probe(folder: Path) -> None:
-    """Write, flush and remove a file of our own, to learn now (not after the run) that the folder is writable."""
-    fd, name = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=folder)
-    try:
-        os.write(fd, b"probe\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-        os.unlink(name)

@@ -27,7 +27,7 @@ ProductName = Literal[
 WEEK_D = 7
 MIN_INTERVAL_D = 1.0 / 24.0  # hourly: the shortest dosing interval a course may have
 MAX_EVENTS = 20_000  # doses and infusions of one scenario: ten years of daily dosing of five products
-MAX_DOSE_MG = 10_000.0  # ten times the largest dose of any product here (antibodies at 1,000 mg)
+MAX_DOSE_MG = 10_000.0  # well above any dose of these products (the largest, daratumumab SC, is 1,800 mg)
 
 
 class _Window(Params):
