@@ -32,16 +32,19 @@ class ArmParams(Params):
     )
 
 
+_ANY_NUMBER = {"ge": -LARGEST_NUMBER, "le": LARGEST_NUMBER}  # the bound every number without its own gets
+
+
 class DistributionParams(Params):
     """One patient parameter's distribution: lognormal (mean, cv), normal (mean, sd), uniform (low, high) or
     poisson (mean, for counts)."""
 
     kind: Literal["lognormal", "normal", "uniform", "poisson"] = param(..., unit="-", source="batch file")
-    mean: float | None = param(None, unit="as the parameter", source="batch file", ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)
+    mean: float | None = param(None, unit="as the parameter", source="batch file", **_ANY_NUMBER)
     cv: float | None = param(None, unit="1", source="batch file", ge=0, le=LARGEST_NUMBER)
     sd: float | None = param(None, unit="as the parameter", source="batch file", ge=0, le=LARGEST_NUMBER)
-    low: float | None = param(None, unit="as the parameter", source="batch file", ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)
-    high: float | None = param(None, unit="as the parameter", source="batch file", ge=-LARGEST_NUMBER, le=LARGEST_NUMBER)
+    low: float | None = param(None, unit="as the parameter", source="batch file", **_ANY_NUMBER)
+    high: float | None = param(None, unit="as the parameter", source="batch file", **_ANY_NUMBER)
 
     @model_validator(mode="after")
     def _complete(self) -> DistributionParams:
@@ -50,7 +53,8 @@ class DistributionParams(Params):
         if missing:
             raise KeyProblems([((k,), f"a {self.kind} distribution needs {', '.join(needs[self.kind])}")
                                for k in missing])
-        unused = [k for k in ("mean", "cv", "sd", "low", "high") if k not in needs[self.kind] and getattr(self, k) is not None]
+        unused = [k for k in ("mean", "cv", "sd", "low", "high")
+                  if k not in needs[self.kind] and getattr(self, k) is not None]
         if unused:
             raise KeyProblems([((k,), f"not a parameter of a {self.kind} distribution (it takes "
                                       f"{', '.join(needs[self.kind])})") for k in unused])
@@ -225,7 +229,8 @@ def _sweep_probes(sweep: SweepParams | None) -> list[dict[str, Any]]:
     return [{**first, name: value} for name, values in sweep.parameters.items() for value in values]
 
 
-def updated_scenario(scenario: Scenario, updates: dict[str, Any], path: Path, where: str, note: str = "") -> Scenario:
+def updated_scenario(scenario: Scenario, updates: dict[str, Any], path: Path, where: str,
+                     note: str = "") -> Scenario:
     """The scenario with a batch file's updates; a problem is reported as one of the batch file, at `where`."""
     try:
         return scenario.with_updates(updates)

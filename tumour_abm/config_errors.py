@@ -82,7 +82,7 @@ def _render(p: Problem) -> str:
 
 
 def fail(file: Path | None, line: int | None, key_path: str, message: str, value: Any = None,
-          allowed: str | None = None) -> ConfigError:
+         allowed: str | None = None) -> ConfigError:
     return ConfigError([Problem(file, line, key_path, value, message, allowed, None)])
 
 
@@ -115,7 +115,8 @@ def declared_type(model_cls: type[BaseModel], path: tuple) -> tuple[Any, list] |
     for seg in path:
         tp, _ = _unwrap(tp)
         origin, args = typing.get_origin(tp), typing.get_args(tp)
-        if origin is tuple and len(args) == 2 and args[1] is Ellipsis and is_model(args[0]) and not isinstance(seg, int):
+        one_of_many = origin is tuple and len(args) == 2 and args[1] is Ellipsis and is_model(args[0])
+        if one_of_many and not isinstance(seg, int):
             # A list of groups written as one mapping (a single course): the key is the item's.
             tp, origin, args = args[0], None, ()
         if is_model(tp) and seg in fields_by_key(tp):

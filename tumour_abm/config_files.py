@@ -27,7 +27,8 @@ def validate_model[M: BaseModel](model_cls: type[M], data: dict, sources: dict, 
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([p for err in exc.errors() for p in problems_from(err, model_cls, data, sources, file)]) from None
+        problems = [p for err in exc.errors() for p in problems_from(err, model_cls, data, sources, file)]
+        raise ConfigError(problems) from None
 
 
 

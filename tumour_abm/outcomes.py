@@ -35,8 +35,9 @@ def summarise_burden(
     post_day, post = day[after], burden[after]
     reason = _not_evaluable(post, day[-1], treatment_start_day)
     if reason:
-        return summary | {"time_to_progression_d": float("nan"), "progressed": None, "eliminated": bool(burden[-1] == 0),
-                          "best_response": NOT_EVALUABLE, "best_change": float("nan"), "response_not_evaluable": reason}
+        return summary | {"time_to_progression_d": float("nan"), "progressed": None,
+                          "eliminated": bool(burden[-1] == 0), "best_response": NOT_EVALUABLE,
+                          "best_change": float("nan"), "response_not_evaluable": reason}
 
     start = post[0]
     running_nadir = np.minimum.accumulate(post)

@@ -42,7 +42,7 @@ def git_commit() -> str | None:
 
 def manifest_base(kind: str) -> dict:
     """Provenance shared by run and batch manifests: what the folder holds, versions, commit and command. Written
-    at the end, so its status says the folder is complete (outdir.claim marks it running at the start)."""
+    at the end, so its status says the folder is complete (outdir.claim_folder marks it running at the start)."""
     return {
         "package": PACKAGE,
         "kind": kind,

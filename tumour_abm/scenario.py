@@ -29,8 +29,8 @@ DayOnAxis = Annotated[float, Field(ge=-DAY_LIMIT, le=DAY_LIMIT)]
 
 
 class TimeParams(Params):
-    dt_min: float = param(30.0, unit="min", source="biology.md: dt 30 min default; at least a minute (no rate "
-                          "the model uses is resolved better by shorter steps), at most 4 h", ge=1, le=240)
+    dt_min: float = param(30.0, unit="min", source="biology.md: dt 30 min default; 1 min to 4 h (assumed: rates "
+                          "become per-step probabilities, so a shorter step only multiplies the work)", ge=1, le=240)
     start_day: float = day_param(
         0.0, source="scenario: the first simulated day (negative to start before a day-0 infusion)"
     )

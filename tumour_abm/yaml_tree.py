@@ -138,7 +138,7 @@ def _read_one(path: Path) -> tuple[dict, Sources]:
         if not isinstance(root, yaml.MappingNode):
             kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
             raise fail(path, root.start_mark.line + 1, "", f"the top level is {kind}, not keys and values",
-                        allowed="a mapping (key: value)")
+                       allowed="a mapping (key: value)")
         builder = _TreeBuilder(path)
         data = builder.build(root, ())
     except yaml.MarkedYAMLError as exc:
@@ -190,7 +190,7 @@ def _read_tree(path: Path, chain: tuple[Path, ...]) -> tuple[dict, Sources]:
     items = targets if isinstance(targets, list) else [targets]
     if not items or not all(isinstance(t, str) and t for t in items):
         raise fail(path, line, "extends", "extends must name the file(s) this one builds on", targets,
-                    "a path relative to this file, or a list of them")
+                   "a path relative to this file, or a list of them")
     merged: dict = {}
     merged_src: Sources = {}
     for i, target in enumerate(items):
