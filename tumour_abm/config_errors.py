@@ -227,6 +227,9 @@ def _problem(err: dict, model_cls: type[BaseModel], data: dict, sources: Sources
     if kind == "missing" and loc and (not path or path[-1] != loc[-1]):
         path, value = path + (loc[-1],), None
     message, allowed, suggestion = err["msg"], None, None
+    if kind in _CTX_BOUNDS and isinstance(ctx.get(_CTX_BOUNDS[kind][0]), (int, float)):
+        attr, op = _CTX_BOUNDS[kind]
+        message = f"must be {op} {_number(ctx[attr])}"  # pydantic's own words print the bound unrounded
     declared = declared_type(model_cls, path)
     if kind == "extra_forbidden":
         parent = declared_type(model_cls, path[:-1])
