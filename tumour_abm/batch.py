@@ -262,12 +262,17 @@ def run_batch(path: str | Path, *, out: str | Path | None = None, replicates: in
     execute(todo, out, workers=workers, dask=dask, progress=progress)
     wall_s = time.perf_counter() - t0
     replicates_table, timeseries = collect(out, jobs, batch)
-    write_tables(out, replicates_table, timeseries)
     failed = int((replicates_table["status"] != "ok").sum())
-    write_batch_manifest(out, batch, started=started, wall_s=wall_s, executor=executor, workers=workers,
-                         jobs=len(jobs), skipped=len(jobs) - len(todo), failed=failed)
     meta = {"arms": len(batch.params.arms), "replicates per arm": n, "seeds": batch.params.seeds,
             "sweep points": len(batch.params.sweep_points()), "executor": executor, "wall time (s)": round(wall_s, 1),
             "failed": failed}
-    report = analyse(out, meta)
+    try:
+        write_tables(out, replicates_table, timeseries)
+        report = analyse(out, meta)
+        # Last: the manifest says the folder is complete.
+        write_batch_manifest(out, batch, started=started, wall_s=wall_s, executor=executor, workers=workers,
+                             jobs=len(jobs), skipped=len(jobs) - len(todo), failed=failed)
+    except OSError as exc:
+        raise BatchWriteError(f"cannot write the batch's tables and report into {out} ({exc.strerror or exc}); every "
+                              "replicate is kept: make room and run again with --resume") from None
     return BatchRun(out, len(jobs), len(jobs) - len(todo), failed, wall_s, report)

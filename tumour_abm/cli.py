@@ -343,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     except BatchWriteError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): nothing left to tell
+        sys.stdout = None
+        return EXIT_FAILED
     except OSError as err:  # the disk filled up, a folder became read-only...: the input was fine
         where = f" {err.filename}" if err.filename else ""
         print(f"error: cannot write{where}: {err.strerror or err}", file=sys.stderr)
