@@ -116,20 +116,12 @@ def kind_at(model: type[BaseModel], path: tuple) -> Slot | None:
     return Slot(path, kind, optional, get_args(tp) if kind == "literal" else (), item)
 
 
+# In this order: a bool is also an int.
+_VALUE_KINDS = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (list, "seq"), (dict, "map"))
+
+
 def value_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list):
-        return "seq"
-    if isinstance(value, dict):
-        return "map"
-    return "any"
+    return next((name for tp, name in _VALUE_KINDS if isinstance(value, tp)), "any")
 
 
 def _models() -> tuple[type[BaseModel] | None, type[BaseModel] | None, Any]:
