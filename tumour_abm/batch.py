@@ -235,6 +235,7 @@ class BatchRun:
     failed: int
     wall_s: float
     report: Path
+    replicates: pd.DataFrame  # as written to replicates.parquet
 
 
 def run_batch(path: str | Path, *, out: str | Path | None = None, replicates: int | None = None,
@@ -275,4 +276,4 @@ def run_batch(path: str | Path, *, out: str | Path | None = None, replicates: in
     except OSError as exc:
         raise BatchWriteError(f"cannot write the batch's tables and report into {out} ({exc.strerror or exc}); every "
                               "replicate is kept: make room and run again with --resume") from None
-    return BatchRun(out, len(jobs), len(jobs) - len(todo), failed, wall_s, report)
+    return BatchRun(out, len(jobs), len(jobs) - len(todo), failed, wall_s, report, replicates_table)

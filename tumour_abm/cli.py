@@ -179,7 +179,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     done = run_batch(args.batch, out=args.out, replicates=args.replicates, workers=args.workers, dask=args.dask,
                      resume=args.resume, progress=not args.quiet)
     print(f"{done.jobs} replicates ({done.skipped} already done, {done.failed} failed) in {done.wall_s:.1f} s")
-    replicates = pd.read_parquet(done.out / "replicates.parquet")
+    replicates = done.replicates
     for row in warning_counts(replicates).itertuples():
         print(f"warning: arm {row.arm}, {row.replicates} replicate(s): {row.warning}", file=sys.stderr)
     comparisons = pd.read_csv(done.out / "comparisons.csv")

@@ -180,13 +180,17 @@ def _data_path(data: Any, loc: tuple) -> tuple:
     """The part of a pydantic loc that names real keys/indices (drops union tags, '[key]', validator names)."""
     kept, node = [], data
     for seg in loc:
-        if isinstance(node, dict) and seg in node:
-            kept.append(seg)
-            node = node[seg]
-        elif isinstance(node, (list, tuple)) and isinstance(seg, int) and 0 <= seg < len(node):
+        if has_key(node, seg):
             kept.append(seg)
             node = node[seg]
     return tuple(kept)
+
+
+def has_key(node: Any, key: Any) -> bool:
+    """Whether `key` is a key of a mapping or a position of a list in the file data."""
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(node, (list, tuple)) and isinstance(key, int) and 0 <= key < len(node)
 
 
 def _locate(sources: Sources, path: tuple, file: Path | None) -> tuple[Path | None, int | None]:
@@ -210,15 +214,9 @@ def problems_from(err: dict, model_cls: type[BaseModel], data: dict, sources: So
 def _keyed_problem(path: tuple, message: str, data: dict, sources: Sources, file: Path | None) -> Problem:
     node: Any = data
     for seg in path:
-        node = node[seg] if _has_key(node, seg) else None
+        node = node[seg] if has_key(node, seg) else None
     value = None if isinstance(node, (dict, list, tuple)) else node
     return Problem(*_locate(sources, path, file), dotted_path(path), value, message, None, None)
-
-
-def _has_key(node: Any, key: Any) -> bool:
-    if isinstance(node, dict):
-        return key in node
-    return isinstance(node, (list, tuple)) and isinstance(key, int) and 0 <= key < len(node)
 
 
 def _problem(err: dict, model_cls: type[BaseModel], data: dict, sources: Sources, file: Path | None) -> Problem:

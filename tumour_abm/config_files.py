@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .config_errors import (ConfigError, KeyProblems, Problem, Sources, declared_type, dotted_path, fail, fields_by_key,
-                            is_model, problems_from)
+                            has_key, is_model, problems_from)
 from .yaml_tree import read_yaml_tree
 
 __all__ = ["ConfigError", "KeyProblems", "Problem", "dump_yaml", "load_model", "read_yaml_tree", "validate_model"]
@@ -41,16 +41,10 @@ def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
-def _has(node: Any, key: Any) -> bool:
-    if isinstance(node, list):
-        return isinstance(key, int) and 0 <= key < len(node)
-    return isinstance(node, dict) and key in node
-
-
 def _child(model_cls: type[BaseModel], node: Any, key: Any, path: tuple) -> Any:
     """The node one step down, creating it if missing: {} for a model, else a copy of the declared default
     (so that overriding one entry of a defaulted dict or list keeps the others)."""
-    if not _has(node, key):
+    if not has_key(node, key):
         if not isinstance(node, dict):
             raise fail(None, None, dotted_path(path), "override goes inside a value that is not a mapping or list")
         parent = declared_type(model_cls, path[:-1])
@@ -69,12 +63,12 @@ def _apply_overrides(model_cls: type[BaseModel], data: dict, sources: Sources, o
         for seg in parents:
             key = int(seg) if isinstance(node, list) and seg.isdigit() else seg
             path += (key,)
-            if not _has(node, key):
+            if not has_key(node, key):
                 sources[path] = _OVERRIDE
             node = _child(model_cls, node, key, path)
         key = int(leaf) if isinstance(node, list) and leaf.isdigit() else leaf
         path += (key,)
-        if not (isinstance(node, dict) or _has(node, key)):
+        if not (isinstance(node, dict) or has_key(node, key)):
             raise fail(None, None, dotted_path(path), "override goes inside a value that is not a mapping or list")
         node[key] = value
         for stale in [p for p in sources if p[: len(path)] == path]:

@@ -8,7 +8,6 @@ from .scenario import ResponseParams
 
 
 NOT_EVALUABLE = "NE"  # RECIST's category for a response that cannot be assessed
-RESPONSE_OUTCOMES = ("best_response", "best_change", "progressed", "time_to_progression_d")
 
 
 def summarise_burden(

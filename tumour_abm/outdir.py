@@ -27,13 +27,19 @@ class BatchWriteError(Exception):
     """The batch folder could not be written mid-batch; what was finished is kept for --resume."""
 
 
-def owner_kind(folder: Path) -> str | None:
-    """The kind of output ("run", "batch", "validate") if this tool made `folder`, else None."""
+def _our_manifest(folder: Path) -> dict | None:
+    """The manifest of `folder` if this tool wrote it, else None."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("package") != PACKAGE:
+    return manifest if isinstance(manifest, dict) and manifest.get("package") == PACKAGE else None
+
+
+def owner_kind(folder: Path) -> str | None:
+    """The kind of output ("run", "batch", "validate") if this tool made `folder`, else None."""
+    manifest = _our_manifest(folder)
+    if manifest is None:
         return None
     # Manifests written before the kind was recorded: a batch names its batch file, a run its seed.
     return manifest.get("kind") or ("batch" if "batch_file" in manifest else "run")
@@ -41,11 +47,8 @@ def owner_kind(folder: Path) -> str | None:
 
 def is_complete(folder: Path) -> bool:
     """Whether `folder` holds finished outputs of ours (a manifest not marked "running")."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("status", "complete") == "complete"
+    manifest = _our_manifest(folder)
+    return manifest is not None and manifest.get("status", "complete") == "complete"
 
 
 def claim_folder(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: str = "--resume",

@@ -50,7 +50,7 @@ def outcome_table(arm_stats: pd.DataFrame) -> pd.DataFrame:
                              sort=False).reset_index()
 
 
-COMPARISON_COLUMNS = ["point_label", "arm", "outcome", "mean_arm", "mean_reference", "mean_difference",
+SHOWN_COMPARISON_COLUMNS = ["point_label", "arm", "outcome", "mean_arm", "mean_reference", "mean_difference",
                       "relative_difference", "rank_biserial", "p", "p_holm"]
 
 
@@ -83,7 +83,7 @@ def build_report(*, title: str, description: str, meta: dict, differences: pd.Da
               "<p class='note'>Every scenario value that is not the reference arm's.</p>", _table(differences)]
     parts += ["<h2>Outcomes by arm</h2><p class='note'>mean [bootstrap 95 % CI]; median; replicates</p>",
               _table(_without_single_point(outcome_table(arm_stats)))]
-    shown = comparisons[[c for c in COMPARISON_COLUMNS if c in comparisons]] if len(comparisons) else comparisons
+    shown = comparisons[[c for c in SHOWN_COMPARISON_COLUMNS if c in comparisons]] if len(comparisons) else comparisons
     test = comparisons["test"].iloc[0] if len(comparisons) else ""
     parts += ["<h2>Comparisons with the reference arm</h2>",
               f"<p class='note'>{html.escape(test)}, two-sided; p_holm is adjusted over every comparison in this "

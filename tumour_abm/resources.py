@@ -21,29 +21,31 @@ BASE_BYTES = 250_000_000
 VALUE_BYTES = 16
 # One PNG figure of a run (time series or a snapshot), at the resolution runs write them.
 FIGURE_BYTES = 250_000
+# The small files of a run folder together: manifest, resolved scenario, events and summary.
+SMALL_FILES_BYTES = 100_000
 HISTORY_SERIES = 3  # per-step series a run keeps for its outcomes (tumour, CAR-T, neutrophils)
 SNAPSHOT_LAYERS = len(FIELD_NAMES) + 2  # a snapshot's float32 layers: every field, occupancy and HLA-E
 
 
 def run_memory_bytes(scenario: Scenario) -> int:
     """Peak memory of one run, from its grid, steps, records and snapshots (an upper estimate)."""
-    from .reporters import TIMESERIES
-
     sites = scenario.grid.width_sites * scenario.grid.height_sites
-    steps = scenario.time.n_steps
-    records = steps / max(1.0, scenario.output.record_every_h / scenario.time.dt_h) + 1
-    return int(BASE_BYTES + sites * (SITE_BYTES + AGENT_BYTES) + steps * HISTORY_SERIES * VALUE_BYTES
-               + records * len(TIMESERIES) * VALUE_BYTES
-               + len(scenario.output.snapshot_days) * sites * SNAPSHOT_LAYERS * 4)
+    return int(BASE_BYTES + sites * (SITE_BYTES + AGENT_BYTES) + scenario.time.n_steps * HISTORY_SERIES * VALUE_BYTES
+               + _table_bytes(scenario) + len(scenario.output.snapshot_days) * sites * SNAPSHOT_LAYERS * 4)
 
 
 def run_output_bytes(scenario: Scenario, *, figures: bool = True) -> int:
     """Disk space of one run folder: its tables and, if drawn, its figures."""
+    n_figures = 1 + len(scenario.output.snapshot_days) if figures else 0
+    return int(_table_bytes(scenario) + n_figures * FIGURE_BYTES + SMALL_FILES_BYTES)
+
+
+def _table_bytes(scenario: Scenario) -> float:
+    """The time series: a row per record (every `record_every_h`, at most every step), a value per column."""
     from .reporters import TIMESERIES
 
     records = scenario.time.n_steps / max(1.0, scenario.output.record_every_h / scenario.time.dt_h) + 1
-    n_figures = 1 + len(scenario.output.snapshot_days) if figures else 0
-    return int(records * len(TIMESERIES) * VALUE_BYTES + n_figures * FIGURE_BYTES + 100_000)
+    return records * len(TIMESERIES) * VALUE_BYTES
 
 
 def available_memory_bytes() -> int:
