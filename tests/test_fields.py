@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import fft
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from tumour_abm.fields import AllFieldParams, Fields
@@ -20,7 +21,7 @@ def make_fields(dt_min=30.0, n=40, **overrides):
 
 def test_uniform_field_decays_exactly_by_its_half_life():
     f = make_fields()
-    f["il10"][:] = 1.0
+    f.set("il10", 1.0)
     f.step({})
     assert f["il10"].mean() == pytest.approx(np.exp(-np.log(2) * 30 / 60), rel=1e-5)
 
@@ -35,7 +36,9 @@ def test_uniform_source_reaches_source_over_decay_steady_state():
 
 def test_diffusion_conserves_mass_and_spreads_symmetrically():
     f = make_fields(**{"chemokine.half_life_min": 1e6})
-    f["chemokine"][20, 20] = 100.0
+    start = np.zeros((40, 40), dtype=np.float32)
+    start[20, 20] = 100.0
+    f.set("chemokine", start)
     for _ in range(4):
         f.step({})
     u = f["chemokine"]
@@ -65,3 +68,40 @@ def test_result_barely_depends_on_dt():
     for _ in range(16):
         fine.step({"il10": src})
     assert np.abs(coarse["il10"] - fine["il10"]).max() < 0.02 * fine["il10"].max()
+
+
+def reference_step(u, src, spec, dt_min=30.0, site_um=20.0):
+    """The field step written out in full (transform the field and the source, propagate, transform back)."""
+    n = u.shape[0]
+    k = 2.0 - 2.0 * np.cos(np.pi * np.arange(n) / n)
+    mu = spec.diffusion_um2_per_s * 60.0 * (k[:, None] + k[None, :]) / site_um**2 + np.log(2.0) / spec.half_life_min
+    keep, gain = np.exp(-mu * dt_min), -np.expm1(-mu * dt_min) / mu
+    return np.maximum(fft.idctn(keep * fft.dctn(u, norm="ortho") + gain * fft.dctn(src, norm="ortho"), norm="ortho"), 0)
+
+
+def test_spectra_kept_as_state_and_shared_source_transforms_give_the_full_step():
+    f = make_fields()
+    params = AllFieldParams()
+    rng = np.random.default_rng(3)
+    expected = {name: np.zeros((40, 40)) for name in ("chemokine", "tgfb")}
+    for _ in range(10):
+        cells = (rng.random((40, 40)) < 0.1).astype(np.float32)
+        f.step([(cells, {"chemokine": 0.02, "tgfb": 0.002})])  # one pattern, two fields, one transform
+        for name, rate in (("chemokine", 0.02), ("tgfb", 0.002)):
+            expected[name] = reference_step(expected[name], cells * rate, getattr(params, name))
+            assert np.abs(f[name] - expected[name]).max() < 1e-4 * expected[name].max(), name
+
+
+@pytest.mark.parametrize("n_sources", [3, 400])  # few: the kernel; many: the transforms
+def test_ifng_is_its_quasi_steady_response_either_way(n_sources):
+    n = 120
+    f = make_fields(n=n)
+    rng = np.random.default_rng(n_sources)
+    src = np.zeros((n, n), dtype=np.float32)
+    src.flat[rng.choice(n * n, size=n_sources, replace=False)] = 1.0
+    src[0, 0] = src[n - 1, 17] = 1.0  # at the edges too, where the no-flux boundary reflects
+    assert f._kernels["ifng"].cheaper_than_transforms([src]) == (n_sources < 10)
+    f.step({"ifng": src * 0.5})
+    expected = reference_step(np.zeros((n, n)), src * 0.5, AllFieldParams().ifng)
+    assert np.abs(f["ifng"] - expected).max() < 1e-3 * expected.max()
+    assert f["ifng"].sum() == pytest.approx(expected.sum(), rel=1e-3)

@@ -4,6 +4,12 @@ Each step solves  du/dt = D∇²u − λu + s  exactly for a source held constan
 basis of the no-flux (reflecting) grid Laplacian:  û ← û·e^{−μdt} + ŝ·(1 − e^{−μdt})/μ,  μ = Dκ + λ.
 Explicit stepping would be unstable at dt = 30 min (D·dt/dx² ≈ 225); this form is stable at any dt and
 does not drift with dt. Concentrations are in arbitrary units (a.u.); secretion in a.u. per cell per hour.
+
+Only the transforms a step needs are made: a diffusing field keeps its spectrum û as its state (one inverse
+transform a step, to be read), sources that share a pattern (chemokine and TGF-β from the same cancer cells) share
+one forward transform, and a field that forgets its past within a step (IFN-γ: half-life 0.3 min against dt = 30
+min) is its quasi-steady response: the source spread by a small fixed kernel where sources are few (no transform
+at all), else one transform each way.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from scipy import fft
 from .params import ASSUMED, Params, param, section, variant
 
 FIELD_NAMES = ("il10", "tgfb", "ifng", "chemokine", "nets")
+# A field is quasi-steady when its slowest mode keeps less than this of its value over a step (e^{-λ·dt}).
+QUASI_STEADY_MEMORY = 1e-6
+# Its kernel is cut where what lies outside is below this share of the response's mass.
+KERNEL_TAIL_MASS = 1e-4
 
 
 class CytokineFieldParams(Params):
@@ -51,13 +61,17 @@ class AllFieldParams(Params):
 
 
 class Fields:
-    """The field layers of one grid, and their exact step."""
+    """The field layers of one grid, and their exact step.
+
+    A layer is what cells read; write a diffusing field with `set()` (its state is its spectrum)."""
 
     def __init__(self, grid, params: AllFieldParams, site_um: float, dt_min: float):
         shape = tuple(grid.dimensions)
+        self.shape = shape
         self.layers: dict[str, np.ndarray] = {}
+        self._spectra: dict[str, np.ndarray] = {}  # state of the diffusing fields
         self._propagators: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._spectral: dict[str, bool] = {}
+        self._kernels: dict[str, _Kernel] = {}
         kappa = _neumann_laplacian_eigenvalues(shape, site_um)
         for name in FIELD_NAMES:
             layer = PropertyLayer(name, shape, default_value=0.0, dtype=np.float32)
@@ -66,37 +80,121 @@ class Fields:
             spec = getattr(params, name)
             decay_per_min = np.log(2.0) / spec.half_life_min
             diffusion_um2_per_min = spec.diffusion_um2_per_s * 60.0
-            self._spectral[name] = diffusion_um2_per_min > 0
-            mu = diffusion_um2_per_min * kappa + decay_per_min if self._spectral[name] else np.array(decay_per_min)
+            if diffusion_um2_per_min <= 0:
+                mu = np.array(decay_per_min)
+            else:
+                mu = diffusion_um2_per_min * kappa + decay_per_min
             keep = np.exp(-mu * dt_min)
             gain = -np.expm1(-mu * dt_min) / mu  # μ > 0 always: every field decays
+            if diffusion_um2_per_min > 0:
+                self._spectra[name] = np.zeros(shape, dtype=np.float32)
+                if np.exp(-decay_per_min * dt_min) < QUASI_STEADY_MEMORY:
+                    self._kernels[name] = _Kernel.of(diffusion_um2_per_min, decay_per_min, dt_min, site_um, shape)
             self._propagators[name] = (keep.astype(np.float32), gain.astype(np.float32))
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.layers[name]
 
-    def step(self, sources_per_min: dict[str, np.ndarray]) -> None:
-        """Advance every field one step; `sources_per_min` maps field name → a.u./min per site (absent = none)."""
+    def set(self, name: str, values) -> None:
+        """Write a field (e.g. a test's initial condition); a diffusing field's spectrum follows."""
+        self.layers[name][...] = values
+        if name in self._spectra:
+            self._spectra[name] = fft.dctn(self.layers[name], type=2, norm="ortho")
+
+    def step(self, sources) -> None:
+        """Advance every field one step. `sources`: a list of (amount per site, {field: a.u./min per unit amount})
+        — one site pattern (e.g. cancer cells per site) feeding several fields — or a dict field → a.u./min per
+        site."""
+        if isinstance(sources, dict):
+            sources = [(src, {name: 1.0}) for name, src in sources.items()]
+        sources = [(np.asarray(a, dtype=np.float32), rates) for a, rates in sources if np.any(a)]
+        spectra: dict[int, np.ndarray] = {}  # each pattern's transform, made once for all the fields it feeds
+
+        def spectrum(j: int) -> np.ndarray:
+            if j not in spectra:
+                spectra[j] = fft.dctn(sources[j][0], type=2, norm="ortho")
+            return spectra[j]
+
         for name, u in self.layers.items():
-            src = sources_per_min.get(name)
-            has_source = src is not None and bool(np.any(src))
-            if not has_source and not np.any(u):
-                continue  # nothing there and nothing made: don't step what does not change
+            feeds = [(j, rates[name]) for j, (_, rates) in enumerate(sources) if rates.get(name, 0.0) > 0]
             keep, gain = self._propagators[name]
-            src = np.zeros_like(u) if src is None else np.asarray(src, dtype=np.float32)
-            if self._spectral[name]:
-                new = fft.idctn(
-                    keep * fft.dctn(u, type=2, norm="ortho") + gain * fft.dctn(src, type=2, norm="ortho"),
-                    type=2,
-                    norm="ortho",
-                )
-            else:
-                new = keep * u + gain * src
-            # Round-off in the transforms can leave tiny negatives where a field is essentially zero.
-            np.maximum(new, 0.0, out=u)
+            kernel = self._kernels.get(name)
+            if kernel is not None and kernel.cheaper_than_transforms([sources[j][0] for j, _ in feeds]):
+                u[...] = kernel.respond([(sources[j][0], rate) for j, rate in feeds])
+                self._spectra[name][...] = 0.0  # the past is forgotten within the step: no state carried
+            elif name in self._spectra:
+                state = self._spectra[name]
+                if not feeds and not state.any():
+                    continue  # nothing there and nothing made: don't step what does not change
+                state *= keep
+                for j, rate in feeds:
+                    state += gain * (np.float32(rate) * spectrum(j))
+                # Round-off in the transform can leave tiny negatives where a field is essentially zero.
+                np.maximum(fft.idctn(state, type=2, norm="ortho"), 0.0, out=u)
+            elif feeds or u.any():
+                u *= keep
+                for j, rate in feeds:
+                    u += gain * np.float32(rate) * sources[j][0]
 
     def mean(self, name: str) -> float:
         return float(self.layers[name].mean(dtype=np.float64))
+
+
+class _Kernel:
+    """The quasi-steady response to a unit source on one site, cut where its tail is negligible, applied by
+    adding it around each source site (reflected at the grid's edges, as the no-flux boundary does)."""
+
+    def __init__(self, dx: np.ndarray, dy: np.ndarray, weights: np.ndarray, shape: tuple[int, int]):
+        self.dx, self.dy, self.weights, self.shape = dx, dy, weights, shape
+
+    @classmethod
+    def of(cls, diffusion_um2_per_min: float, decay_per_min: float, dt_min: float, site_um: float,
+           shape: tuple[int, int]) -> _Kernel:
+        # The response on a grid wide enough that its own edges do not matter, by the same exact step.
+        length_sites = np.sqrt(diffusion_um2_per_min / decay_per_min) / site_um
+        half = int(np.ceil(30 * length_sites)) + 2
+        n = 2 * half + 1
+        kappa = _neumann_laplacian_eigenvalues((n, n), site_um)
+        mu = diffusion_um2_per_min * kappa + decay_per_min
+        unit = np.zeros((n, n))
+        unit[half, half] = 1.0
+        response = fft.idctn(-np.expm1(-mu * dt_min) / mu * fft.dctn(unit, norm="ortho"), norm="ortho")
+        radius = half
+        total = response.sum()
+        while radius > 0:
+            inner = response[half - radius + 1 : half + radius, half - radius + 1 : half + radius].sum()
+            if 1.0 - inner / total > KERNEL_TAIL_MASS:
+                break
+            radius -= 1
+        radius = min(radius, min(shape) - 1)  # a reflection folds an offset back onto the grid only once
+        block = response[half - radius : half + radius + 1, half - radius : half + radius + 1]
+        dx, dy = np.meshgrid(np.arange(-radius, radius + 1), np.arange(-radius, radius + 1), indexing="ij")
+        keep = block > 0
+        return cls(dx[keep], dy[keep], block[keep], shape)
+
+    def cheaper_than_transforms(self, amounts: list[np.ndarray]) -> bool:
+        """Spreading each source site by the kernel costs its size per site; the transforms cost about the grid."""
+        sites = sum(int(np.count_nonzero(a)) for a in amounts)
+        return sites * len(self.weights) <= self.shape[0] * self.shape[1]
+
+    def respond(self, feeds: list[tuple[np.ndarray, float]]) -> np.ndarray:
+        w, h = self.shape
+        total = np.zeros(w * h, dtype=np.float64)
+        for amount, rate in feeds:
+            xs, ys = np.nonzero(amount)
+            if not len(xs):
+                continue
+            x = _reflect(xs[:, None] + self.dx[None, :], w)
+            y = _reflect(ys[:, None] + self.dy[None, :], h)
+            strength = (amount[xs, ys].astype(np.float64) * rate)[:, None] * self.weights[None, :]
+            total += np.bincount((x * h + y).ravel(), weights=strength.ravel(), minlength=w * h)
+        return total.reshape(self.shape).astype(np.float32)
+
+
+def _reflect(i: np.ndarray, n: int) -> np.ndarray:
+    """Fold indices beyond the edges back in, about the edge (the no-flux boundary of the cosine basis)."""
+    i = np.where(i < 0, -i - 1, i)
+    return np.where(i >= n, 2 * n - 1 - i, i)
 
 
 def _neumann_laplacian_eigenvalues(shape: tuple[int, int], site_um: float) -> np.ndarray:

@@ -9,7 +9,7 @@ from mesa.discrete_space import PropertyLayer
 from .cells.cancer import CancerPopulation
 from .cells.car_t import CarTPopulation
 from .cells.macrophage import MacrophagePopulation
-from .cells.motility import uphill_steps
+from .cells.motility import Uphill
 from .cells.neutrophil import NeutrophilPopulation
 from .cells.nk import NKPopulation
 from .fields import Fields
@@ -60,11 +60,12 @@ class TumourModel(mesa.Model):
         self.nk = NKPopulation(self, scenario.nk)
         self.car_t = CarTPopulation(self, scenario.car_t)
         self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t)  # their order within a step
+        self.grid.occupant = self.occupant
         for population in self.immune:
             asked = population.params.initial_count
             self.note_shortfall(f"{population.label}.initial_count", asked, len(population.seed()))
         self._infuse(-np.inf, 0.0)
-        self.uphill = uphill_steps(self.fields["chemokine"])
+        self.uphill = Uphill(self.fields["chemokine"])
         self._near_cancer: tuple[int, np.ndarray] | None = None
 
         self.datacollector = mesa.DataCollector(model_reporters={k: r.measure for k, r in TIMESERIES.items()})
@@ -73,6 +74,32 @@ class TumourModel(mesa.Model):
         self.history: dict[str, list[int]] = {"cancer": [], "car_t": [], "neutrophils": []}
         self._remember()
         self.datacollector.collect(self)
+
+    @property
+    def agents(self):
+        """Every living cell as a Mesa agent (made for the cells that have none yet)."""
+        self._make_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._make_views()
+        return super().agents_by_type
+
+    def _make_views(self) -> None:
+        for population in self.populations():
+            population.make_views()
+
+    def populations(self) -> tuple:
+        """Cancer cells, then the immune types in their order within a step (none while being built)."""
+        if "immune" not in self.__dict__:
+            return ()
+        return (self.cancer, *self.immune)
+
+    @property
+    def n_cells(self) -> int:
+        """Living cells of every type (without making their Mesa agents)."""
+        return self.cancer.n_alive + sum(population.count() for population in self.immune)
 
     @property
     def time_h(self) -> float:
@@ -113,7 +140,7 @@ class TumourModel(mesa.Model):
             if event.product == "car_t":
                 placed = self.car_t.add(self.car_t.entry_sites(count))
             else:
-                placed = self.nk.add(self.nk.entry_sites(count), nkg2a_fraction=course.nkg2a_positive_fraction)
+                placed = self.nk.infuse(self.nk.entry_sites(count), course.nkg2a_positive_fraction)
             self.note_shortfall(f"therapy.{event.product} infusion on day {event.day:g}", count, len(placed))
 
     def note_shortfall(self, what: str, asked: int, placed: int) -> None:
@@ -134,21 +161,19 @@ class TumourModel(mesa.Model):
 
     def _update_fields(self) -> None:
         p = self.spec.cancer
-        rows = self.cancer.rows()
-        cancer_sites = np.stack([self.cancer.x[rows], self.cancer.y[rows]], axis=1)
-        releases = [("chemokine", cancer_sites, p.chemokine_per_h), ("tgfb", cancer_sites, p.tgfb_per_h)]
+        releases = [(self.cancer.sites(), {"chemokine": p.chemokine_per_h, "tgfb": p.tgfb_per_h})]
         for population in self.immune:
             releases += population.secretion()
         shape = self.vessels.shape
-        sources: dict[str, np.ndarray] = {}
-        for name, sites, per_cell_per_h in releases:
-            if len(sites) and per_cell_per_h > 0:
+        sources = []
+        for sites, per_cell_per_h in releases:
+            if len(sites) and any(rate > 0 for rate in per_cell_per_h.values()):
                 cells_per_site = np.bincount(sites[:, 0] * shape[1] + sites[:, 1], minlength=shape[0] * shape[1])
-                src = sources.setdefault(name, np.zeros(shape, dtype=np.float32))
-                src += cells_per_site.reshape(shape) * np.float32(per_cell_per_h / 60.0)
+                per_min = {name: rate / 60.0 for name, rate in per_cell_per_h.items()}
+                sources.append((cells_per_site.reshape(shape).astype(np.float32), per_min))
         self.fields.step(sources)
-        if len(self.agents) > self.cancer.n_alive:  # immune cells present: they follow the chemokine
-            self.uphill = uphill_steps(self.fields["chemokine"])
+        if any(population.count() for population in self.immune):  # immune cells follow the chemokine
+            self.uphill = Uphill(self.fields["chemokine"])
 
     def near_cancer(self) -> np.ndarray:
         """Sites next to a cancer cell (where a walking killer stops), computed once per step."""
@@ -157,11 +182,11 @@ class TumourModel(mesa.Model):
         return self._near_cancer[1]
 
     def _next_to_m2(self) -> np.ndarray | None:
-        m2 = [a.cell.coordinate for a in self.macrophages.agents() if a.m2]
-        if not m2:
+        m2 = self.macrophages.sites_where("m2")
+        if not len(m2):
             return None
         mask = np.zeros(self.vessels.shape, dtype=bool)
-        mask[tuple(np.array(m2).T)] = True
+        mask[m2[:, 0], m2[:, 1]] = True
         return count_neighbours(mask) > 0
 
     def _remember(self) -> None:
@@ -169,17 +194,27 @@ class TumourModel(mesa.Model):
         self.history["car_t"].append(self.car_t.count())
         self.history["neutrophils"].append(self.neutrophils.count())
 
+    def occupant(self, site: tuple[int, int]):
+        """The agent on a site, or None (what the grid's `Cell.agents` reads)."""
+        for population in self.populations():
+            row = population.row_at[site]
+            if row >= 0:
+                return population.store["agent"][row]
+        return None
+
     def occupancy(self) -> np.ndarray:
         """Site codes (see SITE_CODES) for snapshots and the browser view."""
         codes = np.where(self.vessels, VESSEL, EMPTY).astype(np.int8)
         codes[self.cancer.row_at >= 0] = CANCER
         states = (
-            (self.nk, lambda a: "nk_nkg2a_pos" if a.nkg2a else "nk_nkg2a_neg"),
-            (self.car_t, lambda a: "car_t_exhausted" if a.exhausted else "car_t"),
-            (self.macrophages, lambda a: "macrophage_m2" if a.m2 else "macrophage_m1"),
-            (self.neutrophils, lambda a: "neutrophil"),
+            (self.nk, "nkg2a", "nk_nkg2a_pos", "nk_nkg2a_neg"),
+            (self.car_t, "exhausted", "car_t_exhausted", "car_t"),
+            (self.macrophages, "m2", "macrophage_m2", "macrophage_m1"),
+            (self.neutrophils, None, "neutrophil", "neutrophil"),
         )
-        for population, state in states:
-            for a in population.agents():
-                codes[a.cell.coordinate] = CODE[state(a)]
+        for population, column, when_true, when_false in states:
+            rows = population.store.rows()
+            flag = population.store[column][rows].astype(bool) if column else np.ones(len(rows), dtype=bool)
+            sites = population.sites(rows)
+            codes[sites[:, 0], sites[:, 1]] = np.where(flag, CODE[when_true], CODE[when_false])
         return codes

@@ -62,21 +62,21 @@ TIMESERIES: dict[str, Reporter] = {
     "died_drug": Reporter("cancer cells killed by selinexor (cumulative)", "cells", _deaths("drug")),
     "died_basal": Reporter("cancer cells dying of basal apoptosis (cumulative)", "cells", _deaths("basal")),
     "nk_total": Reporter("NK cells", "cells", lambda m: m.nk.count()),
-    "nk_nkg2a_pos": Reporter("NKG2A+ NK cells", "cells", lambda m: m.nk.count(lambda a: a.nkg2a)),
-    "nk_exhausted": Reporter("NK cells without granules", "cells", lambda m: m.nk.count(lambda a: a.exhausted)),
+    "nk_nkg2a_pos": Reporter("NKG2A+ NK cells", "cells", lambda m: m.nk.count("nkg2a")),
+    "nk_exhausted": Reporter("NK cells without granules", "cells", lambda m: int((m.nk.values("granules") <= 0).sum())),
     "car_t_total": Reporter("CAR-T cells", "cells", lambda m: m.car_t.count()),
-    "car_t_exhausted": Reporter("exhausted CAR-T cells", "cells", lambda m: m.car_t.count(lambda a: a.exhausted)),
+    "car_t_exhausted": Reporter("exhausted CAR-T cells", "cells", lambda m: m.car_t.count("exhausted")),
     "car_t_nkg2a_mean": Reporter(
-        "mean NKG2A on CAR-T cells", "0-1", lambda m: _mean_or_nan(np.array([a.nkg2a for a in m.car_t.agents()]))
+        "mean NKG2A on CAR-T cells", "0-1", lambda m: _mean_or_nan(m.car_t.values("nkg2a"))
     ),
     "car_t_exhausted_fraction": Reporter(
-        "exhausted share of CAR-T cells", "fraction", lambda m: ratio(m.car_t.count(lambda a: a.exhausted), m.car_t.count())
+        "exhausted share of CAR-T cells", "fraction", lambda m: ratio(m.car_t.count("exhausted"), m.car_t.count())
     ),
-    "macrophage_m1": Reporter("M1 macrophages", "cells", lambda m: m.macrophages.count(lambda a: not a.m2)),
-    "macrophage_m2": Reporter("M2 macrophages", "cells", lambda m: m.macrophages.count(lambda a: a.m2)),
+    "macrophage_m1": Reporter("M1 macrophages", "cells", lambda m: m.macrophages.count("m2", False)),
+    "macrophage_m2": Reporter("M2 macrophages", "cells", lambda m: m.macrophages.count("m2")),
     "m1_m2_ratio": Reporter(
         "M1:M2 macrophage ratio", "ratio",
-        lambda m: ratio(m.macrophages.count(lambda a: not a.m2), m.macrophages.count(lambda a: a.m2)),
+        lambda m: ratio(m.macrophages.count("m2", False), m.macrophages.count("m2")),
     ),
     "neutrophils": Reporter("neutrophils", "cells", lambda m: m.neutrophils.count()),
     "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),

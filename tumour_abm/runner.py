@@ -76,7 +76,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     with tqdm(total=model.n_steps, desc="simulating", unit="step", disable=not progress, leave=False) as bar:
         while model.running:
             model.step()
-            agent_steps += len(model.agents)
+            agent_steps += model.n_cells
             if model.steps in snapshot_steps:
                 snapshots.append(take_snapshot(model))
             bar.update(1)
@@ -91,7 +91,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
     summary.update(summarise_kills(summary["killed_nk_granzyme"], summary["killed_nk_trail"]))
     summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
-    m1 = model.macrophages.count(lambda a: not a.m2)
+    m1 = model.macrophages.count("m2", False)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
     return Result(
         scenario=scenario,

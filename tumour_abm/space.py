@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space import Cell, OrthogonalMooreGrid
+from mesa.discrete_space.discrete_space import DiscreteSpace
 
 from .params import ASSUMED, Params, param
 
@@ -20,9 +21,101 @@ class GridParams(Params):
     )
 
 
-def make_grid(params: GridParams, random) -> OrthogonalMooreGrid:
+class TissueCell(Cell):
+    """A site of the tissue, made only when something asks for it (an agent's `cell`, `grid[x, y]`).
+
+    What is on it is read from the populations' site indexes and whether it is empty from the grid's `empty`
+    layer, both kept by the populations; its neighbours are found when first asked for.
+    """
+
+    __slots__ = ("_grid", "_links")
+
+    @property
+    def _agents(self) -> list:
+        found = self._grid.occupant(self.coordinate)
+        return [] if found is None else [found]
+
+    @_agents.setter
+    def _agents(self, value) -> None:
+        pass  # Cell.__init__ sets an empty list; what is on a site is the populations' to say
+
+    @property
+    def is_empty(self) -> bool:
+        return bool(self._grid.empty.data[self.coordinate])
+
+    @property
+    def is_full(self) -> bool:
+        return not self.is_empty
+
+    @property
+    def connections(self) -> dict:
+        if self._links is None:
+            x, y = self.coordinate
+            w, h = self._grid.dimensions
+            self._links = {(dx, dy): self._grid[(x + dx, y + dy)] for dx, dy in _MOORE
+                           if 0 <= x + dx < w and 0 <= y + dy < h}
+        return self._links
+
+    @connections.setter
+    def connections(self, value: dict) -> None:
+        self._links = value or None
+
+
+class _SitesOnDemand(dict):
+    def __init__(self, grid: TissueGrid):
+        super().__init__()
+        self._grid = grid
+
+    def __missing__(self, coordinate):
+        x, y = coordinate
+        w, h = self._grid.dimensions
+        if not (0 <= x < w and 0 <= y < h):
+            raise KeyError(coordinate)
+        cell = self._grid.cell_klass((int(x), int(y)), capacity=1, random=self._grid.random)
+        cell._grid = self._grid
+        self[cell.coordinate] = cell
+        return cell
+
+
+class TissueGrid(OrthogonalMooreGrid):
+    """Mesa's bounded Moore grid with capacity one, whose `Cell` objects are made on demand.
+
+    A Mesa grid builds one connected `Cell` per site up front (about 1.5 KB each); the tissue's state lives in
+    numpy layers and columns instead, so a 1,000 × 1,000 grid costs its layers, plus a `Cell` for each site that
+    is asked for. `occupant` (set by the model) says which agent is on a site.
+    """
+
+    def __init__(self, dimensions: tuple[int, int], random) -> None:
+        DiscreteSpace.__init__(self, capacity=1, cell_klass=TissueCell, random=random)
+        self._mesa_property_layers = {}
+        self.torus = False
+        self.dimensions = tuple(dimensions)
+        self._try_random = True
+        self._ndims = 2
+        self._validate_parameters()
+        self.cell_klass = type("GridCell", (TissueCell,), {"_mesa_properties": set(), "__slots__": ()})
+        self._cells = _SitesOnDemand(self)
+        self.occupant = lambda coordinate: None
+        self.create_property_layer("empty", default_value=True, dtype=bool)
+
+    @property
+    def _celllist(self) -> list:
+        return [self[c] for c in np.ndindex(*self.dimensions)]
+
+    @property
+    def all_cells(self):
+        """Every site (made now, if not yet asked for: costly on a large grid)."""
+        from mesa.discrete_space import CellCollection
+
+        return CellCollection({cell: cell._agents for cell in self._celllist}, random=self.random)
+
+    def __iter__(self):
+        return iter(self._celllist)
+
+
+def make_grid(params: GridParams, random) -> TissueGrid:
     """A bounded (not toroidal) Moore grid with capacity one: two cells never share a site."""
-    return OrthogonalMooreGrid((params.width_sites, params.height_sites), torus=False, capacity=1, random=random)
+    return TissueGrid((params.width_sites, params.height_sites), random=random)
 
 
 def place_vessels(params: GridParams, rng: np.random.Generator) -> np.ndarray:
@@ -36,12 +129,16 @@ def place_vessels(params: GridParams, rng: np.random.Generator) -> np.ndarray:
 
 
 def count_neighbours(mask: np.ndarray) -> np.ndarray:
-    """For every site, how many of its (up to eight) Moore neighbours are in `mask`; vectorised by slicing."""
-    padded = np.pad(mask.astype(np.int8), 1, constant_values=0)
+    """For every site, how many of its (up to eight) Moore neighbours are in `mask`: the 3 × 3 box sum (two
+    passes of three shifted adds) less the site itself."""
     w, h = mask.shape
-    total = np.zeros(mask.shape, dtype=np.int8)
-    for dx, dy in MOORE_OFFSETS:
-        total += padded[1 + dx : 1 + dx + w, 1 + dy : 1 + dy + h]
+    padded = np.zeros((w + 2, h + 2), dtype=np.int8)
+    padded[1:-1, 1:-1] = mask
+    rows = padded[:-2] + padded[1:-1]
+    rows += padded[2:]
+    total = rows[:, :-2] + rows[:, 1:-1]
+    total += rows[:, 2:]
+    total -= mask
     return total
 
 
@@ -53,22 +150,68 @@ def moore_dilate(mask: np.ndarray) -> np.ndarray:
 _MOORE = tuple((int(dx), int(dy)) for dx, dy in MOORE_OFFSETS)
 
 
-def free_neighbour_sites(
-    x: int, y: int, free: np.ndarray, blocked: np.ndarray | None = None
-) -> list[tuple[int, int]]:
-    """The Moore neighbours of one site that are `free` (and not `blocked`), in MOORE_OFFSETS order.
-
-    Plain Python on purpose: for eight sites it is several times faster than building numpy arrays,
-    and it runs for every cell that divides or has to step aside.
-    """
-    w, h = free.shape
-    return [
-        (i, j)
-        for i, j in moore_neighbours(x, y, w, h)
-        if free.item(i, j) and (blocked is None or not blocked.item(i, j))
-    ]
+def padded_flat(values: np.ndarray, fill) -> np.ndarray:
+    """The grid with a one-site border of `fill`, flattened: neighbours are then fixed offsets (`neighbour_offsets`)
+    and a site's neighbour off the grid is a border site, never free and never a cell."""
+    out = np.full((values.shape[0] + 2, values.shape[1] + 2), fill, dtype=values.dtype)
+    out[1:-1, 1:-1] = values
+    return out.ravel()
 
 
-def moore_neighbours(x: int, y: int, w: int, h: int) -> list[tuple[int, int]]:
-    """The in-bounds Moore neighbours of (x, y) on a w × h grid, in MOORE_OFFSETS order."""
-    return [(x + dx, y + dy) for dx, dy in _MOORE if 0 <= x + dx < w and 0 <= y + dy < h]
+def neighbour_offsets(height: int) -> np.ndarray:
+    """The Moore neighbours as offsets in the padded flat index of a grid `height` sites high (MOORE_OFFSETS order)."""
+    return MOORE_OFFSETS[:, 0] * (height + 2) + MOORE_OFFSETS[:, 1]
+
+
+def padded_index(sites: np.ndarray, height: int) -> np.ndarray:
+    return (sites[:, 0] + 1) * (height + 2) + sites[:, 1] + 1
+
+
+def pick_valid(valid: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of `valid` (n × 8), one True column chosen at random: (column, whether there was one)."""
+    count = valid.sum(axis=1)
+    pick = np.floor(rng.random(len(valid)) * count).astype(np.int64)  # the pick-th valid column
+    chosen = ((np.cumsum(valid, axis=1) == (pick + 1)[:, None]) & valid).argmax(axis=1)
+    return chosen, count > 0
+
+
+def unpad(flat: np.ndarray, height: int) -> np.ndarray:
+    """Sites (n × 2) from padded flat indices."""
+    return np.stack([flat // (height + 2) - 1, flat % (height + 2) - 1], axis=1)
+
+
+def claim_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Generator,
+                     vacate: np.ndarray | None = None) -> np.ndarray:
+    """A free Moore neighbour of each centre for claimants listed in turn order (a dividing cell's daughter, a
+    walker whose site was taken), or (−1, −1) where none is left; `free` is kept current.
+
+    Each round every claimant still waiting picks a random free neighbour, the first claimant of each site gets
+    it, and the others pick again among what is left: for two claimants of one site this is exactly as if they had
+    chosen one after another (the second gets each remaining site with equal chance). A claimant that gets a site
+    frees its `vacate` site (a walker leaving its old one)."""
+    chosen = np.full((len(centres), 2), -1, dtype=np.int64)
+    if not len(centres):
+        return chosen
+    h = free.shape[1]
+    open_ = padded_flat(free, False)
+    around = padded_index(centres, h)[:, None] + neighbour_offsets(h)[None, :]
+    waiting = np.arange(len(centres))
+    while len(waiting):
+        column, some = pick_valid(open_[around[waiting]], rng)
+        waiting, column = waiting[some], column[some]
+        if not len(waiting):
+            break
+        pick = around[waiting, column]
+        first = np.zeros(len(waiting), dtype=bool)
+        first[np.unique(pick, return_index=True)[1]] = True
+        won, taken = waiting[first], pick[first]
+        open_[taken] = False
+        chosen[won] = unpad(taken, h)
+        if vacate is not None:
+            open_[padded_index(vacate[won], h)] = True
+        waiting = waiting[~first]
+    placed = chosen[:, 0] >= 0
+    if vacate is not None:  # first: a site one claimant left may be another's new one
+        free[vacate[placed, 0], vacate[placed, 1]] = True
+    free[chosen[placed, 0], chosen[placed, 1]] = False
+    return chosen

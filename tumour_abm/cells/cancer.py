@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 import numpy as np
-from mesa.discrete_space import CellAgent
 from pydantic import Field, field_validator
 
 from ..params import ASSUMED, Params, param
 from ..rules import drug_effect, hill, per_hour, per_step_probability
-from ..space import count_neighbours, free_neighbour_sites
+from ..space import claim_neighbours, count_neighbours
 from ..therapy.pd import EffectCompartment
+from .columns import CellView, RowStore, deregister, make_views
 
 AntigenName = Literal["CD19", "CD20", "CD38", "BCMA"]
 Layout = Literal["disc", "scattered"]
+_ANTIGEN = "antigen_"  # prefix of the antigen columns
 
 
 class AntigenParams(Params):
@@ -135,17 +136,8 @@ class MicroenvironmentParams(Params):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class CancerCell(CellAgent):
-    """A cancer cell on the grid: its site, plus its row in `CancerPopulation`'s columns."""
-
-    def __init__(self, model, cell, row: int):
-        super().__init__(model)
-        self.cell = cell
-        self.row = row
-
-    @property
-    def population(self) -> CancerPopulation:
-        return self.model.cancer
+class CancerCell(CellView):
+    """The Mesa agent of a cancer cell: its site and state are `CancerPopulation`'s columns at its row."""
 
     @property
     def hla_e(self) -> float:
@@ -207,45 +199,38 @@ class CancerPopulation:
         self.drug = CancerDrugResponse(params)
         self.deaths: Counter[str] = Counter()
         self.divisions = 0
-        self._n_rows = 0
-        self._free_rows: list[int] = []
-        self._alloc(max(64, params.initial_cells * 2))
+        columns = {"hla_e_base": (np.float32, 0.0), "trail_r_base": (np.float32, 0.0)}
+        columns.update({_ANTIGEN + name: (np.float32, 0.0) for name in params.antigens})
+        self.store = RowStore(columns, capacity=max(64, params.initial_cells * 2))
 
-    # -- storage ---------------------------------------------------------------------------------------------
-    def _alloc(self, capacity: int) -> None:
-        old = getattr(self, "alive", None)
+    # -- columns (views on the store, which may grow) ----------------------------------------------------------
+    alive = property(lambda self: self.store["alive"])
+    x = property(lambda self: self.store["x"])
+    y = property(lambda self: self.store["y"])
+    hla_e_base = property(lambda self: self.store["hla_e_base"])
+    trail_r_base = property(lambda self: self.store["trail_r_base"])
+    agents = property(lambda self: self.store["agent"])
 
-        def grow(arr, dtype, fill=0):
-            new = np.full(capacity, fill, dtype=dtype)
-            if arr is not None:
-                new[: len(arr)] = arr
-            return new
-
-        self.alive = grow(old, bool, False)
-        self.x = grow(getattr(self, "x", None), np.int32)
-        self.y = grow(getattr(self, "y", None), np.int32)
-        self.hla_e_base = grow(getattr(self, "hla_e_base", None), np.float32)
-        self.trail_r_base = grow(getattr(self, "trail_r_base", None), np.float32)
-        old_antigen = getattr(self, "antigen", {})
-        self.antigen = {name: grow(old_antigen.get(name), np.float32) for name in self.params.antigens}
-        self.agents = grow(getattr(self, "agents", None), object, None)
-
-    def _new_rows(self, n: int) -> np.ndarray:
-        reuse = [self._free_rows.pop() for _ in range(min(n, len(self._free_rows)))]
-        fresh = n - len(reuse)
-        if self._n_rows + fresh > len(self.alive):
-            self._alloc(max(2 * len(self.alive), self._n_rows + fresh))
-        rows = np.array(reuse + list(range(self._n_rows, self._n_rows + fresh)), dtype=np.int64)
-        self._n_rows += fresh
-        return rows
+    @property
+    def antigen(self) -> dict[str, np.ndarray]:
+        """Each antigen's level on every row (0 on antigen-negative cells)."""
+        return {name: self.store[_ANTIGEN + name] for name in self.params.antigens}
 
     # -- queries -----------------------------------------------------------------------------------------------
     @property
     def n_alive(self) -> int:
-        return int(self.alive[: self._n_rows].sum())
+        return self.store.count()
 
     def rows(self) -> np.ndarray:
-        return np.flatnonzero(self.alive[: self._n_rows])
+        return self.store.rows()
+
+    def make_views(self) -> None:
+        make_views(self, CancerCell)
+
+    def sites(self) -> np.ndarray:
+        """The living cells' sites (n × 2)."""
+        rows = self.rows()
+        return np.stack([self.x[rows], self.y[rows]], axis=1).astype(np.int64)
 
     def hla_e(self, rows: np.ndarray) -> np.ndarray:
         """Current HLA-E: baseline × drug × lymph-node niche × local IFN-γ, computed when read."""
@@ -279,36 +264,49 @@ class CancerPopulation:
         """Create cells at the given sites. Daughters inherit their parent's baselines and antigens
         (so antigen-negative clones persist); new cells draw them from the population's distributions."""
         n = len(xs)
-        rows = self._new_rows(n)
+        rows = self.store.new_rows(n)
         self.x[rows], self.y[rows] = xs, ys
+        antigen = self.antigen
         if parents is None:
             p = self.params
             self.hla_e_base[rows] = _lognormal(self.rng, p.hla_e_mean, p.hla_e_cv, n)
             self.trail_r_base[rows] = _lognormal(self.rng, p.trail_r_mean, p.trail_r_cv, n)
             for name, spec in p.antigens.items():
-                self.antigen[name][rows] = np.where(self.rng.random(n) < spec.positive_fraction, spec.level, 0.0)
+                antigen[name][rows] = np.where(self.rng.random(n) < spec.positive_fraction, spec.level, 0.0)
         else:
             self.hla_e_base[rows] = self.hla_e_base[parents]
             self.trail_r_base[rows] = self.trail_r_base[parents]
-            for column in self.antigen.values():
+            for column in antigen.values():
                 column[rows] = column[parents]
-        grid = self.model.grid
-        cells = [grid[(int(x), int(y))] for x, y in zip(xs, ys)]
-        for cell, row in zip(cells, rows):
-            self.agents[row] = CancerCell(self.model, cell, int(row))
         self.alive[rows] = True
         self.row_at[xs, ys] = rows
+        self.model.grid.empty.data[xs, ys] = False
         return rows
 
     def kill(self, rows: np.ndarray | list[int], cause: str) -> None:
         """Remove cells and count them under `cause` (e.g. 'drug', 'nk_granzyme', 'car_t')."""
-        for row in np.atleast_1d(rows):
-            self.row_at[self.x[row], self.y[row]] = -1
-            self.agents[row].remove()
-            self.agents[row] = None
-            self.alive[row] = False
-            self._free_rows.append(int(row))
-        self.deaths[cause] += len(np.atleast_1d(rows))
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        self.remove_rows(rows)
+        self.deaths[cause] += len(rows)
+
+    def remove_rows(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        x, y = self.x[rows], self.y[rows]
+        self.row_at[x, y] = -1
+        self.model.grid.empty.data[x, y] = True
+        deregister(self.agents[rows])
+        self.store.free_rows(rows)
+
+    def move_row(self, row: int, site: tuple[int, int]) -> None:
+        """Move one cell to a free, placeable site (an agent's `cell` assigned by hand)."""
+        m = self.model
+        if not (m.grid.empty.data[site] and m.placeable[site]):
+            raise ValueError(f"site {site} is not free")
+        old = (int(self.x[row]), int(self.y[row]))
+        self.row_at[old], m.grid.empty.data[old] = -1, True
+        self.x[row], self.y[row] = site
+        self.row_at[site], m.grid.empty.data[site] = row, False
 
     # -- one step ----------------------------------------------------------------------------------------------
     def step(self, dt_h: float, placeable: np.ndarray, next_to_m2: np.ndarray | None, growth_factor: float) -> None:
@@ -337,20 +335,13 @@ class CancerPopulation:
         self._divide(self.rng.permutation(dividers), free)
 
     def _divide(self, parents: np.ndarray, free: np.ndarray) -> None:
-        """Place each daughter on a random free neighbour; a parent whose room was just taken does not divide."""
-        xs, ys, placed = [], [], []
-        for row in parents:
-            options = free_neighbour_sites(int(self.x[row]), int(self.y[row]), free)
-            if not options:
-                continue
-            tx, ty = options[self.rng.integers(len(options))]
-            free[tx, ty] = False
-            xs.append(tx)
-            ys.append(ty)
-            placed.append(row)
-        if placed:
-            self.add(np.array(xs), np.array(ys), parents=np.array(placed))
-            self.divisions += len(placed)
+        """Place each daughter on a random free neighbour, parents in random order; a parent whose room was taken
+        by the daughters before it does not divide."""
+        sites = claim_neighbours(np.stack([self.x[parents], self.y[parents]], axis=1).astype(np.int64), free, self.rng)
+        placed = sites[:, 0] >= 0
+        if placed.any():
+            self.add(sites[placed, 0], sites[placed, 1], parents=parents[placed])
+            self.divisions += int(placed.sum())
 
 
 def _lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import ASSUMED, param
-from ..rules import drug_effect, hill
-from ..space import count_neighbours, free_neighbour_sites
+from ..rules import drug_effect, hill, per_step_probability
+from ..space import claim_neighbours, count_neighbours
 from .cancer import AntigenName
-from .contact import kill_probability
+from .columns import column_attribute
+from .contact import kill_probability, target_nets
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
@@ -77,19 +78,20 @@ class CarTDrugResponse:
 
 
 def car_t_kill_hazard(
-    p: CarTParams, *, antigen: float, impairment: float, exhausted: bool, pd1_blockade: float, tgfb: float,
-    nkg2a: float, hla_e: float, nkg2a_blockade: float = 0.0,
-) -> float:
-    """Killing hazard per hour of one CAR-T cell on one target: 4 /h × antigen × F (biology.md); anti-NKG2A
-    frees the CAR-T cell's NKG2A as it does the NK cell's."""
-    penalty = (1.0 - p.exhausted_kill_factor) * (1.0 - p.pd1_exhaustion_relief * pd1_blockade) if exhausted else 0.0
+    p: CarTParams, *, antigen, impairment: float, exhausted, pd1_blockade: float, tgfb, nkg2a, hla_e,
+    nkg2a_blockade: float = 0.0,
+):
+    """Killing hazard per hour of CAR-T cells on their targets: 4 /h × antigen × F (biology.md); anti-NKG2A
+    frees the CAR-T cell's NKG2A as it does the NK cell's. Scalars or arrays."""
+    penalty = np.where(exhausted, (1.0 - p.exhausted_kill_factor) * (1.0 - p.pd1_exhaustion_relief * pd1_blockade), 0.0)
     f = (
         (1.0 - impairment)
         * (1.0 - penalty)
         * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
-        * max(0.0, 1.0 - p.nkg2a_inhibition_weight * nkg2a * (1.0 - nkg2a_blockade) * hla_e)
+        * np.maximum(0.0, 1.0 - p.nkg2a_inhibition_weight * nkg2a * (1.0 - nkg2a_blockade) * hla_e)
     )
-    return p.kill_per_h * antigen * f
+    hazard = p.kill_per_h * antigen * f
+    return float(hazard) if np.ndim(hazard) == 0 else hazard
 
 
 class CarTCell(ImmuneCell):
@@ -97,86 +99,85 @@ class CarTCell(ImmuneCell):
     fresh but inherit the lineage's division count and activation (CARCADE makes daughters from age and
     divisions only, born activated)."""
 
-    def __init__(self, model, cell, pop: CarTPopulation, divisions: int = 0, activated_h: float = -np.inf):
-        super().__init__(model, cell, pop)
-        self.divisions = divisions  # divisions in this cell's lineage so far
-        # Time of the last antigen encounter: never, for infused cells; the parent's, for daughters.
-        self.activated_h = activated_h
-        self.engagements = 0
-        self.load = 0.0  # checkpoint (PD-1, LAG-3, TIM-3) load
-        self.nkg2a = 0.0
-        self.exhausted = False  # terminal, once the load reaches its threshold
-        self.target: int | None = None
-        self.bound_until_h = -np.inf
-
-    def act(self, target: int | None) -> None:
-        m, pop, p = self.model, self.pop, self.pop.params
-        if m.time_h < self.bound_until_h:
-            self.engaged = True  # still bound after its last kill: stays, does not bind another target
-            self._maybe_divide()
-            return
-        x, y = self.cell.coordinate
-        cancer = m.cancer
-        self.engaged = target is not None
-        if target is None:
-            self.target = None
-            self.load = max(0.0, self.load - p.load_recovery_per_d * self.pop.dt_h / 24.0)
-        else:
-            if target != self.target:
-                self._engage_new_target(m.therapy.pd1_blockade)
-            self.target = target
-            self.activated_h = m.time_h
-            hazard = car_t_kill_hazard(
-                p, antigen=float(cancer.antigen[p.target_antigen][target]), impairment=pop.drug.impairment,
-                exhausted=self.exhausted, pd1_blockade=m.therapy.pd1_blockade,
-                tgfb=float(m.fields["tgfb"][x, y]), nkg2a=self.nkg2a, hla_e=float(cancer.hla_e(target)),
-                nkg2a_blockade=m.therapy.nkg2a_blockade,
-            )
-            tx, ty = int(cancer.x[target]), int(cancer.y[target])
-            if self.random.random() < kill_probability(hazard, m.dt_h, m.fields["nets"][tx, ty], m.net_shield):
-                cancer.kill([target], "car_t")
-                self.target = None
-                self.bound_until_h = m.time_h + p.synapse_time_h
-        self._maybe_divide()
-
-    def _engage_new_target(self, pd1_blockade: float) -> None:
-        p = self.pop.params
-        self.engagements += 1
-        self.load += 1.0 - p.checkpoint_drug_max_reduction * self.pop.drug.checkpoint
-        if self.load >= p.exhaustion_load:
-            self.exhausted = True
-        if self.engagements > p.nkg2a_rise_after:
-            rise = p.nkg2a_per_engagement * (1.0 + (p.nkg2a_blockade_factor - 1.0) * pd1_blockade)
-            self.nkg2a = min(1.0, self.nkg2a + rise)
-
-    def _maybe_divide(self) -> None:
-        """Activated, not exhausted, lineage not spent: divide into a free neighbouring site."""
-        p = self.pop.params
-        if self.exhausted or self.divisions >= p.max_divisions:
-            return
-        if self.model.time_h - self.activated_h > p.activation_window_h:
-            return
-        if not self.chance(np.log(2.0) / p.division_time_h * (1.0 - self.pop.drug.impairment)):
-            return
-        x, y = self.cell.coordinate
-        options = free_neighbour_sites(x, y, self.model.grid.empty.data, self.model.vessels)
-        if not options:
-            return
-        self.divisions += 1
-        site = options[int(self.random.random() * len(options))]
-        self.pop.add([site], divisions=self.divisions, activated_h=self.activated_h)
-        self.pop.events["divisions"] += 1
+    divisions = column_attribute("divisions", int, "divisions in this cell's lineage so far")
+    activated_h = column_attribute("activated_h", float, "time of the last antigen encounter (−inf: never)")
+    engagements = column_attribute("engagements", int, "targets engaged")
+    load = column_attribute("load", float, "checkpoint (PD-1, LAG-3, TIM-3) load")
+    nkg2a = column_attribute("nkg2a", float, "NKG2A level, 0-1")
+    exhausted = column_attribute("exhausted", bool, "terminal, once the load reaches its threshold")
+    target = column_attribute("target", int, "the cancer row it is engaging (−1: none)")
+    bound_until_h = column_attribute("bound_until_h", float, "stays bound after a kill until then")
+    engaged = column_attribute("engaged", bool)
 
 
 class CarTPopulation(ImmunePopulation):
     agent_class = CarTCell
     label = "car_t"
     initial_entry = "vessels"  # infused cells arrive from the blood
+    columns = {"divisions": (np.int32, 0), "activated_h": (np.float64, -np.inf), "engagements": (np.int32, 0),
+               "load": (np.float64, 0.0), "nkg2a": (np.float64, 0.0), "exhausted": (bool, False),
+               "target": (np.int64, -1), "bound_until_h": (np.float64, -np.inf)}
 
     def __init__(self, model, params: CarTParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min)
         self.drug = CarTDrugResponse(params)
+
+    def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
+        """Bound cells stay; the others engage the target next to them (a new one adds checkpoint load) and may
+        kill it, or, with none, recover load; then activated cells may divide."""
+        m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
+        now = m.time_h
+        bound = now < store["bound_until_h"][rows]
+        targets = np.where(bound, -1, targets)
+        t = np.maximum(targets, 0)
+        # What engaging its target would do to each cell, kept only for those whose target is still there.
+        new = (targets >= 0) & (targets != store["target"][rows])
+        engagements = store["engagements"][rows] + new
+        load = store["load"][rows] + new * (1.0 - p.checkpoint_drug_max_reduction * self.drug.checkpoint)
+        exhausted = store["exhausted"][rows] | (new & (load >= p.exhaustion_load))
+        rise = p.nkg2a_per_engagement * (1.0 + (p.nkg2a_blockade_factor - 1.0) * m.therapy.pd1_blockade)
+        nkg2a = np.where(new & (engagements > p.nkg2a_rise_after),
+                         np.minimum(1.0, store["nkg2a"][rows] + rise), store["nkg2a"][rows])
+        hazard = car_t_kill_hazard(
+            p, antigen=cancer.antigen[p.target_antigen][t], impairment=self.drug.impairment, exhausted=exhausted,
+            pd1_blockade=m.therapy.pd1_blockade, tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
+            nkg2a=nkg2a, hla_e=cancer.hla_e(t), nkg2a_blockade=m.therapy.nkg2a_blockade,
+        )
+        kills, gone = self.contact(targets, kill_probability(hazard, m.dt_h, target_nets(m, targets), m.net_shield))
+        engaging = (targets >= 0) & ~gone
+        idle = ~bound & ~engaging
+        e = rows[engaging]
+        store["engagements"][e], store["load"][e] = engagements[engaging], load[engaging]
+        store["exhausted"][e], store["nkg2a"][e] = exhausted[engaging], nkg2a[engaging]
+        store["activated_h"][e] = now
+        store["target"][e] = np.where(kills[engaging], -1, targets[engaging])
+        store["bound_until_h"][rows[kills]] = now + p.synapse_time_h
+        store["target"][rows[idle]] = -1
+        recovered = store["load"][rows[idle]] - p.load_recovery_per_d * self.dt_h / 24.0
+        store["load"][rows[idle]] = np.maximum(0.0, recovered)
+        store["engaged"][rows] = bound | engaging
+        cancer.kill(targets[kills], "car_t")
+        self._divide(rows)
+
+    def _divide(self, rows: np.ndarray) -> None:
+        """Activated, not exhausted, lineage not spent: divide into a free neighbouring site, in turn order."""
+        p, store, m = self.params, self.store, self.model
+        able = (~store["exhausted"][rows] & (store["divisions"][rows] < p.max_divisions)
+                & (m.time_h - store["activated_h"][rows] <= p.activation_window_h))
+        rate = np.log(2.0) / p.division_time_h * (1.0 - self.drug.impairment)
+        draws = m.rng.random(len(rows))
+        parents = rows[able & (draws < per_step_probability(rate, self.dt_h))]
+        if not len(parents):
+            return
+        sites = claim_neighbours(self.sites(parents), m.grid.empty.data & m.placeable, m.rng)
+        placed = sites[:, 0] >= 0
+        mothers, sites = parents[placed], sites[placed]
+        if not len(mothers):
+            return
+        store["divisions"][mothers] += 1
+        self.add(sites, divisions=store["divisions"][mothers], activated_h=store["activated_h"][mothers])
+        self.events["divisions"] += len(mothers)
 
     def target_requirement(self) -> np.ndarray:
         return self.model.cancer.antigen[self.params.target_antigen]
@@ -188,7 +189,6 @@ class CarTPopulation(ImmunePopulation):
         target_sites = (cancer.row_at >= 0) & (antigen[np.maximum(cancer.row_at, 0)] > 0)
         return count_neighbours(target_sites) > 0
 
-    def secretion(self) -> list[tuple[str, np.ndarray, float]]:
-        engaged = [a.cell.coordinate for a in self.agents() if a.engaged]
+    def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         rate = self.params.ifng_per_h * (1.0 - self.drug.impairment)
-        return [("ifng", np.array(engaged, dtype=np.int64).reshape(-1, 2), rate)]
+        return [(self.sites_where("engaged"), {"ifng": rate})]

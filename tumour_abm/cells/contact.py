@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rules import per_step_probability
-from ..space import MOORE_OFFSETS
+from ..space import neighbour_offsets, padded_flat, padded_index, pick_valid
 
 
 def neighbour_targets(
@@ -18,22 +18,39 @@ def neighbour_targets(
     `requires`, a column indexed by cancer row, restricts the choice to cells where it is > 0 (e.g. the CAR's
     antigen). One target per cell and step: a synapse engages one cell at a time.
     """
-    n = len(sites)
-    if n == 0:
+    if len(sites) == 0:
         return np.empty(0, dtype=np.int64)
-    padded = np.pad(row_at, 1, constant_values=-1)
-    x, y = sites[:, 0] + 1, sites[:, 1] + 1
-    rows = np.stack([padded[x + dx, y + dy] for dx, dy in MOORE_OFFSETS], axis=1)  # n × 8
+    h = row_at.shape[1]
+    rows = padded_flat(row_at, -1)[padded_index(sites, h)[:, None] + neighbour_offsets(h)[None, :]]  # n × 8
     valid = rows >= 0
     if requires is not None:
         valid &= requires[np.maximum(rows, 0)] > 0
-    count = valid.sum(axis=1)
-    pick = np.floor(rng.random(n) * count).astype(np.int64)  # the pick-th valid neighbour
-    chosen = (np.cumsum(valid, axis=1) == (pick + 1)[:, None]) & valid
-    return np.where(count > 0, rows[np.arange(n), chosen.argmax(axis=1)], -1)
+    chosen, some = pick_valid(valid, rng)
+    return np.where(some, rows[np.arange(len(sites)), chosen], -1)
 
 
-def kill_probability(hazard_per_h: float, dt_h: float, net_density: float, net_shield: float) -> float:
+def first_claims(claimed: np.ndarray, success: np.ndarray) -> np.ndarray:
+    """For each claimant i (in turn order), the index of the first claimant that succeeded on the same object as
+    i (a cancer row, a site key), or −1 if none did. Claimants with `claimed` < 0 claim nothing."""
+    n = len(claimed)
+    first = np.full(n, -1, dtype=np.int64)
+    winners = np.flatnonzero(success & (claimed >= 0))
+    if not len(winners):
+        return first
+    objects, at = np.unique(claimed[winners], return_index=True)  # the first success per object
+    pos = np.minimum(np.searchsorted(objects, claimed), len(objects) - 1)
+    hit = (claimed >= 0) & (objects[pos] == claimed)
+    first[hit] = winners[at[pos[hit]]]
+    return first
+
+
+def kill_probability(hazard_per_h, dt_h: float, net_density, net_shield: float):
     """The chance a synapse kills within one step: the hazard as a per-step probability, reduced where NETs
-    shield the target (× (1 − shield·NET), biology.md)."""
-    return float(per_step_probability(hazard_per_h, dt_h)) * (1.0 - net_shield * min(float(net_density), 1.0))
+    shield the target (× (1 − shield·NET), biology.md). Scalars or arrays."""
+    return per_step_probability(hazard_per_h, dt_h) * (1.0 - net_shield * np.minimum(net_density, 1.0))
+
+
+def target_nets(model, targets: np.ndarray) -> np.ndarray:
+    """NET density at each target's site (0 where there is no target)."""
+    cancer, t = model.cancer, np.maximum(targets, 0)
+    return np.where(targets >= 0, model.fields["nets"][cancer.x[t], cancer.y[t]], 0.0)

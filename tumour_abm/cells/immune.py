@@ -1,16 +1,22 @@
-"""What every immune cell type shares: a population that enters next to vessels, ages, moves up the chemokine
-gradient, and whose cells act one by one. Each type's own rules live in its module (nk, car_t, ...)."""
+"""What every immune cell type shares: a population stored as columns that enters next to vessels, ages, meets
+targets, and moves up the chemokine gradient, each phase vectorised over all its cells. Each type's own rules
+live in its module (nk, car_t, ...).
+
+Order within a phase: the cells of a population take their turns in a random order drawn each step (their
+priority). Where two cells compete — two killers on one target, two walkers for one site — the one earlier in that
+order wins, exactly as if they had acted one after another in it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import numpy as np
-from mesa.discrete_space import CellAgent
 
 from ..params import Params, param
 from ..rules import per_step_probability
-from .contact import neighbour_targets
+from .columns import CellView, RowStore, deregister, make_views
+from .contact import first_claims, neighbour_targets
 from .motility import place, walk
 
 
@@ -21,30 +27,19 @@ class ImmuneParams(Params):
     )
 
 
-class ImmuneCell(CellAgent):
-    """An immune cell on the grid; `pop` holds its type's parameters and per-step rates."""
-
-    def __init__(self, model, cell, pop: ImmunePopulation):
-        super().__init__(model)
-        self.cell = cell
-        self.pop = pop
-        self.engaged = False  # in contact with a target this step (it then moves at its engaged speed)
-
-    def act(self, target: int | None) -> None:
-        """What the cell does this step, given the cancer cell next to it (None if there is none)."""
-
-    def chance(self, rate_per_h: float) -> bool:
-        """Whether an event with this hazard happens this step."""
-        return rate_per_h > 0 and self.random.random() < per_step_probability(rate_per_h, self.pop.dt_h)
+class ImmuneCell(CellView):
+    """The Mesa agent of one immune cell; its state is its population's columns at its row."""
 
 
 class ImmunePopulation:
-    """One immune cell type in one model: rates per step, entry, movement, and counts of what its cells did."""
+    """One immune cell type in one model: its cells' columns, rates per step, entry, contact and movement, and
+    counts of what its cells did."""
 
     agent_class: type[ImmuneCell]
     label: str  # its scenario section, for messages
     initial_entry: str = "tissue"  # where the initial cells are: anywhere free, or next to vessels
     seeks_targets = True  # whether this type's cells look for cancer cells next to them
+    columns: dict[str, tuple[type, object]] = {}  # the type's own state: name → (dtype, value of a new cell)
 
     def __init__(self, model, params: ImmuneParams, *, death_per_d: float, speed_um_per_min: float,
                  engaged_speed_um_per_min: float, influx_per_d: float = 0.0):
@@ -57,21 +52,66 @@ class ImmunePopulation:
         self.engaged_sites_per_step = engaged_speed_um_per_min * self.dt_h * 60.0 / site_um
         self.influx_per_step = influx_per_d * self.dt_h / 24.0
         self.events: Counter[str] = Counter()
+        self.store = RowStore({"engaged": (bool, False), **self.columns}, capacity=max(64, 2 * params.initial_count))
+        self.row_at = np.full(model.vessels.shape, -1, dtype=np.int32)  # site → row of this type's cell there
 
     # -- membership ----------------------------------------------------------------------------------------
     def agents(self) -> list[ImmuneCell]:
-        found = self.model.agents_by_type.get(self.agent_class)
-        return list(found) if found is not None else []
+        self.make_views()
+        return list(self.store["agent"][self.store.rows()])
 
-    def count(self, predicate=None) -> int:
-        if predicate is None:
-            found = self.model.agents_by_type.get(self.agent_class)
-            return len(found) if found is not None else 0
-        return sum(1 for a in self.agents() if predicate(a))
+    def count(self, column: str | None = None, value=True) -> int:
+        """Living cells, or those whose `column` equals `value`."""
+        return self.store.count(column, value)
 
-    def add(self, sites: np.ndarray, **state) -> list[ImmuneCell]:
-        grid = self.model.grid
-        return [self.agent_class(self.model, grid[(int(x), int(y))], self, **state) for x, y in sites]
+    def values(self, column: str) -> np.ndarray:
+        """A column over the living cells."""
+        return self.store[column][self.store.rows()]
+
+    def sites(self, rows: np.ndarray | None = None) -> np.ndarray:
+        rows = self.store.rows() if rows is None else rows
+        return np.stack([self.store["x"][rows], self.store["y"][rows]], axis=1).astype(np.int64)
+
+    def add(self, sites: np.ndarray, **state) -> np.ndarray:
+        """Cells at free `sites` (n × 2), their state columns from `state` (scalars or arrays) or else as cells
+        entering from the blood; their rows."""
+        sites = np.asarray(sites, dtype=np.int64).reshape(-1, 2)
+        store, m = self.store, self.model
+        if any(name not in state for name in self.columns):
+            state = {**self.new_state(len(sites)), **state}
+        rows = store.new_rows(len(sites))
+        x, y = sites[:, 0], sites[:, 1]
+        store["x"][rows], store["y"][rows] = x, y
+        for name, value in state.items():
+            store[name][rows] = value
+        store["alive"][rows] = True
+        self.row_at[x, y] = rows
+        m.grid.empty.data[x, y] = False
+        return rows
+
+    def make_views(self) -> None:
+        make_views(self, self.agent_class)
+
+    def remove_rows(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        store = self.store
+        x, y = store["x"][rows], store["y"][rows]
+        self.row_at[x, y] = -1
+        self.model.grid.empty.data[x, y] = True
+        deregister(store["agent"][rows])
+        store.free_rows(rows)
+
+    def move_row(self, row: int, site: tuple[int, int]) -> None:
+        """Move one cell to a free, placeable site (an agent's `cell` assigned by hand)."""
+        m = self.model
+        if not (m.grid.empty.data[site] and m.placeable[site]):
+            raise ValueError(f"site {site} is not free")
+        store = self.store
+        old = (int(store["x"][row]), int(store["y"][row]))
+        self.row_at[old], m.grid.empty.data[old] = -1, True
+        store["x"][row], store["y"][row] = site
+        self.row_at[site], m.grid.empty.data[site] = row, False
 
     def entry_sites(self, n: int, where: str = "vessels") -> np.ndarray:
         """Up to n distinct free sites, chosen at random: next to a vessel (entry from blood) or anywhere."""
@@ -82,53 +122,59 @@ class ImmunePopulation:
         candidates = np.argwhere(free)
         return candidates[m.rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)]
 
-    def seed(self) -> list[ImmuneCell]:
-        return self.add(self.entry_sites(self.params.initial_count, self.initial_entry), **self.initial_state())
+    def seed(self) -> np.ndarray:
+        return self.add(self.entry_sites(self.params.initial_count, self.initial_entry))
 
-    def initial_state(self) -> dict:
+    def new_state(self, n: int) -> dict:
+        """State columns of n cells entering from the blood (scalars or arrays of n)."""
         return {}
 
     def recruit(self, factor: float = 1.0) -> None:
         """Influx from the blood: a Poisson number of cells per step, entering next to vessels."""
         if self.influx_per_step > 0:
-            n = int(self.model.rng.poisson(self.influx_per_step * factor))
-            self.add(self.entry_sites(n), **self.initial_state())
+            self.add(self.entry_sites(int(self.model.rng.poisson(self.influx_per_step * factor))))
 
     # -- one step -------------------------------------------------------------------------------------------
     def step(self) -> None:
         """One step of the population. Who dies or changes state is drawn for all cells at once from their local
-        signals; then each surviving cell acts, in random order, on the target found next to it at the start of
-        the phase (if it is still alive when its turn comes); then the survivors move together."""
-        found = self.model.agents_by_type.get(self.agent_class)
-        if found is None or not len(found):
+        signals; then the survivors meet the targets next to them, in their random order (see the module's
+        doc); then they move together."""
+        rows = self.store.rows()
+        if not len(rows):
             return
         m = self.model
-        agents = list(found)
-        m.random.shuffle(agents)
-        sites = np.array([a.cell.coordinate for a in agents], dtype=np.int64)
-        alive_now = self.transitions(agents, sites)
-        agents = [a for a, keep in zip(agents, alive_now) if keep]
-        sites = sites[alive_now]
+        rows = rows[m.rng.permutation(len(rows))]  # this step's order of turns
+        rows = rows[self.transitions(rows)]
+        if not len(rows):
+            return
+        sites = self.sites(rows)
         if self.seeks_targets:
-            targets = neighbour_targets(m.cancer.row_at, sites, m.rng, self.target_requirement()).tolist()
+            targets = neighbour_targets(m.cancer.row_at, sites, m.rng, self.target_requirement())
         else:
-            targets = [-1] * len(agents)
-        cancer_alive = m.cancer.alive
-        for agent, target in zip(agents, targets):
-            agent.act(target if target >= 0 and cancer_alive[target] else None)
-        self.move(agents, sites)
+            targets = np.full(len(rows), -1, dtype=np.int64)
+        self.act(rows, targets)
+        self.move(rows[self.store["alive"][rows]])
 
-    def transitions(self, agents: list[ImmuneCell], sites: np.ndarray) -> np.ndarray:
+    def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Vectorised changes of state; here natural death (constant hazard: exponential lifespan).
-        Returns which cells are still alive. Types with more states extend this."""
-        dies = self.model.rng.random(len(agents)) < self.death_p
-        self.remove_cells(agents, dies)
+        Returns which of `rows` are still alive. Types with more states extend this."""
+        dies = self.model.rng.random(len(rows)) < self.death_p
+        self.remove_rows(rows[dies])
         return ~dies
 
-    @staticmethod
-    def remove_cells(agents: list[ImmuneCell], which: np.ndarray) -> None:
-        for i in np.flatnonzero(which):
-            agents[i].remove()
+    def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
+        """What the cells do with the target next to each (a cancer row, or −1); by default nothing."""
+        self.store["engaged"][rows] = False
+
+    def contact(self, targets: np.ndarray, p_kill: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Resolve this step's synapses in turn order: (kills, gone). `kills` marks the cells that kill their target;
+        `gone` those whose target was killed by a cell before them, which therefore meet no target this step."""
+        tries = targets >= 0
+        success = tries & (self.model.rng.random(len(targets)) < p_kill)
+        winner = first_claims(targets, success)
+        kills = success & (winner == np.arange(len(targets)))
+        gone = tries & (winner >= 0) & (winner < np.arange(len(targets)))
+        return kills, gone
 
     def target_requirement(self) -> np.ndarray | None:
         """A column over cancer rows that must be > 0 for a cell to be a target (None: any cancer cell)."""
@@ -138,16 +184,30 @@ class ImmunePopulation:
         """Sites where a walking cell of this type stops because it has met a target (None: never stops)."""
         return None
 
-    def move(self, agents: list[ImmuneCell], start: np.ndarray) -> None:
-        """Move cells (at sites `start`) together: engaged cells at their engaged speed, the others at full."""
-        if not agents:
+    def move(self, rows: np.ndarray) -> None:
+        """Move cells together, in turn order: engaged cells at their engaged speed, the others at full."""
+        if not len(rows):
             return
-        m = self.model
-        speeds = np.array([self.engaged_sites_per_step if a.engaged else self.sites_per_step for a in agents])
+        m, store = self.model, self.store
+        start = self.sites(rows)
+        speeds = np.where(store["engaged"][rows], self.engaged_sites_per_step, self.sites_per_step)
         free = m.grid.empty.data & m.placeable
         ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask(), free)
-        place(agents, start, ends, m.grid, free, m.rng)
+        ends = place(start, ends, free, m.rng)
+        moved = (ends != start).any(axis=1)
+        if not moved.any():
+            return
+        rows, start, ends = rows[moved], start[moved], ends[moved]
+        self.row_at[start[:, 0], start[:, 1]] = -1
+        m.grid.empty.data[start[:, 0], start[:, 1]] = True
+        store["x"][rows], store["y"][rows] = ends[:, 0], ends[:, 1]
+        self.row_at[ends[:, 0], ends[:, 1]] = rows
+        m.grid.empty.data[ends[:, 0], ends[:, 1]] = False
 
-    def secretion(self) -> list[tuple[str, np.ndarray, float]]:
-        """(field, sites (n × 2), a.u. per cell per hour) for what this type's cells release this step."""
+    def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
+        """What this type's cells release this step: (sites (n × 2), {field: a.u. per cell per hour})."""
         return []
+
+    def sites_where(self, column: str, value=True) -> np.ndarray:
+        rows = self.store.rows()
+        return self.sites(rows[self.store[column][rows] == value])

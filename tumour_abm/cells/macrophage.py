@@ -9,7 +9,8 @@ import numpy as np
 
 from ..params import ASSUMED, param
 from ..rules import drug_effect, hill, per_step_probability
-from .contact import kill_probability
+from .columns import column_attribute
+from .contact import kill_probability, target_nets
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
@@ -64,76 +65,68 @@ class MacrophageDrugResponse:
         self.effect = drug_effect(conc_nM, self.params.drug_ec50_nM, self.params.drug_hill)
 
 
-def phagocytosis_per_h(p: MacrophageParams, *, opsonisation: float, il10: float, hla_e: float) -> float:
-    """M1 phagocytosis hazard of one target: antibody coating helps, IL-10 (and, if switched on, HLA-E) inhibits."""
+def phagocytosis_per_h(p: MacrophageParams, *, opsonisation, il10, hla_e):
+    """M1 phagocytosis hazard of targets: antibody coating helps, IL-10 (and, if switched on, HLA-E) inhibits."""
     rate = p.phagocytosis_per_h * (1.0 + p.adcp_gain * opsonisation) * (1.0 - hill(il10, p.il10_half_max))
     if p.lilrb1_hypothesis:
-        rate *= 1.0 - hill(hla_e, p.lilrb1_hla_e_half_max)
+        rate = rate * (1.0 - hill(hla_e, p.lilrb1_hla_e_half_max))
     return rate
 
 
 class Macrophage(ImmuneCell):
-    def __init__(self, model, cell, pop: MacrophagePopulation, m2: bool):
-        super().__init__(model, cell, pop)
-        self.m2 = m2
-
-    def act(self, target: int | None) -> None:
-        """M1 cells phagocytose a neighbouring cancer cell; M2 cells do not attack."""
-        self.engaged = target is not None and not self.m2
-        if not self.engaged:
-            return
-        m, p = self.model, self.pop.params
-        x, y = self.cell.coordinate
-        f, cancer = m.fields, m.cancer
-        rate = phagocytosis_per_h(
-            p,
-            opsonisation=float(m.therapy.opsonisation(cancer.antigen, target)),
-            il10=float(f["il10"][x, y]),
-            hla_e=float(cancer.hla_e(target)),
-        )
-        tx, ty = int(cancer.x[target]), int(cancer.y[target])
-        if self.random.random() < kill_probability(rate, m.dt_h, f["nets"][tx, ty], m.net_shield):
-            cancer.kill([target], "macrophage")
+    m2 = column_attribute("m2", bool, "M2 (pro-tumour) rather than M1")
+    engaged = column_attribute("engaged", bool)
 
 
 class MacrophagePopulation(ImmunePopulation):
     agent_class = Macrophage
     label = "macrophage"
+    columns = {"m2": (bool, False)}
 
     def __init__(self, model, params: MacrophageParams):
         super().__init__(model, params, death_per_d=params.death_per_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min, influx_per_d=params.influx_per_d)
         self.drug = MacrophageDrugResponse(params)
 
-    def add(self, sites: np.ndarray, m2: bool | None = None) -> list[Macrophage]:
-        flags = self.model.rng.random(len(sites)) < self.params.m2_fraction if m2 is None else np.full(len(sites), m2)
-        grid = self.model.grid
-        return [Macrophage(self.model, grid[(int(x), int(y))], self, bool(f)) for (x, y), f in zip(sites, flags)]
+    def new_state(self, n: int) -> dict:
+        return {"m2": self.model.rng.random(n) < self.params.m2_fraction}
 
-    def transitions(self, agents: list[Macrophage], sites: np.ndarray) -> np.ndarray:
+    def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Death (M2 also by selinexor depletion) and M1 ⇄ M2 polarisation from the local cytokines and the drug."""
-        p, e_mac, f = self.params, self.drug.effect, self.model.fields
-        x, y = sites[:, 0], sites[:, 1]
-        m2 = np.array([a.m2 for a in agents], dtype=bool)
+        p, e_mac, f, store = self.params, self.drug.effect, self.model.fields, self.store
+        x, y = store["x"][rows], store["y"][rows]
+        m2 = store["m2"][rows]
         death_per_d = p.death_per_d + np.where(m2, p.m2_drug_death_per_d * e_mac, 0.0)
         to_m1 = (p.m2_to_m1_per_d + p.drug_repolarisation_per_d * e_mac
                  + p.ifng_repolarisation_per_d * hill(f["ifng"][x, y], p.ifng_half_max))
         to_m2 = p.m1_to_m2_per_d * (1.0 + hill(f["il10"][x, y] + f["tgfb"][x, y], p.polarising_half_max))
-        u = self.model.rng.random((2, len(agents)))
+        u = self.model.rng.random((2, len(rows)))
         dies = u[0] < per_step_probability(death_per_d / 24.0, self.dt_h)
         switches = ~dies & (u[1] < per_step_probability(np.where(m2, to_m1, to_m2) / 24.0, self.dt_h))
-        for i in np.flatnonzero(switches):
-            agents[i].m2 = not agents[i].m2
-        self.remove_cells(agents, dies)
+        store["m2"][rows[switches]] = ~m2[switches]
+        self.remove_rows(rows[dies])
         return ~dies
+
+    def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
+        """M1 cells phagocytose a neighbouring cancer cell; M2 cells do not attack."""
+        m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
+        targets = np.where(store["m2"][rows], -1, targets)
+        t = np.maximum(targets, 0)
+        rate = phagocytosis_per_h(
+            p,
+            opsonisation=m.therapy.opsonisation(cancer.antigen, t),
+            il10=m.fields["il10"][store["x"][rows], store["y"][rows]],
+            hla_e=cancer.hla_e(t) if p.lilrb1_hypothesis else 0.0,
+        )
+        kills, gone = self.contact(targets, kill_probability(rate, m.dt_h, target_nets(m, targets), m.net_shield))
+        store["engaged"][rows] = (targets >= 0) & ~gone
+        cancer.kill(targets[kills], "macrophage")
 
     def stop_mask(self) -> np.ndarray:
         return self.model.near_cancer()
 
-    def secretion(self) -> list[tuple[str, np.ndarray, float]]:
+    def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         p = self.params
-        agents = self.agents()
-        m2 = np.array([a.cell.coordinate for a in agents if a.m2], dtype=np.int64).reshape(-1, 2)
-        m1 = np.array([a.cell.coordinate for a in agents if not a.m2], dtype=np.int64).reshape(-1, 2)
         cut = 1.0 - p.secretion_drug_max_reduction * self.drug.effect
-        return [("il10", m2, p.il10_per_h * cut), ("tgfb", m2, p.tgfb_per_h * cut), ("ifng", m1, p.m1_ifng_per_h)]
+        m2, m1 = self.sites_where("m2", True), self.sites_where("m2", False)
+        return [(m2, {"il10": p.il10_per_h * cut, "tgfb": p.tgfb_per_h * cut}), (m1, {"ifng": p.m1_ifng_per_h})]

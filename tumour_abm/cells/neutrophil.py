@@ -76,29 +76,36 @@ class NeutrophilPopulation(ImmunePopulation):
                          engaged_speed_um_per_min=params.speed_um_per_min, influx_per_d=params.influx_per_d)
         self.drug = NeutrophilDrugResponse(params)
 
-    def transitions(self, agents: list[Neutrophil], sites: np.ndarray) -> np.ndarray:
+    def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Natural death, or death making a NET: driven by TGF-β, suppressed by selinexor (Baron 2022)."""
-        p = self.params
-        x, y = sites[:, 0], sites[:, 1]
+        p, store = self.params, self.store
+        x, y = store["x"][rows], store["y"][rows]
         rate = p.net_formation_per_h * hill(self.model.fields["tgfb"][x, y], p.net_tgfb_half_max)
-        u = self.model.rng.random((2, len(agents)))
+        u = self.model.rng.random((2, len(rows)))
         dies = u[0] < self.death_p
         makes_net = ~dies & (u[1] < per_step_probability(rate * (1.0 - self.drug.net_suppression), self.dt_h))
-        for i in np.flatnonzero(makes_net):
-            self.deposit_net(int(x[i]), int(y[i]))
+        self.deposit_nets(x[makes_net], y[makes_net])
         gone = dies | makes_net
-        self.remove_cells(agents, gone)
+        self.remove_rows(rows[gone])
         return ~gone
 
     def recruit(self, factor: float = 1.0) -> None:
         super().recruit(factor * self.drug.influx_factor)
 
-    def deposit_net(self, x: int, y: int) -> None:
-        """The NET covers the dying cell's site and its neighbours; density is a covered fraction, at most 1."""
+    def deposit_nets(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Each NET covers its dying cell's site and neighbours; density is a covered fraction, at most 1."""
+        if not len(xs):
+            return
         nets = self.model.fields["nets"]
-        block = nets[max(x - 1, 0) : x + 2, max(y - 1, 0) : y + 2]
-        np.minimum(block + self.params.net_deposit, 1.0, out=block)
-        self.events["nets_formed"] += 1
+        w, h = nets.shape
+        deposit = np.zeros_like(nets)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                x, y = xs + dx, ys + dy
+                inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+                np.add.at(deposit, (x[inside], y[inside]), self.params.net_deposit)
+        np.minimum(nets + deposit, 1.0, out=nets)
+        self.events["nets_formed"] += len(xs)
 
     def nets_active(self) -> int:
         return int((self.model.fields["nets"] >= self.params.net_active_threshold).sum())

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..params import ASSUMED, param
 from ..rules import hill, per_step_probability
-from .contact import kill_probability
+from .columns import column_attribute
+from .contact import kill_probability, target_nets
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
@@ -47,100 +48,93 @@ class NKParams(ImmuneParams):
 def nk_kill_hazards(
     p: NKParams,
     *,
-    nkg2a: float,
-    hla_e: float,
-    trail_r: float,
-    opsonisation: float,
-    tgfb: float,
+    nkg2a,
+    hla_e,
+    trail_r,
+    opsonisation,
+    tgfb,
     nk_impairment: float,
     nkg2a_blockade: float,
-    has_granules: bool,
-) -> tuple[float, float]:
-    """(granzyme, TRAIL) killing hazards per hour of one NK cell on one target (biology.md)."""
+    has_granules,
+):
+    """(granzyme, TRAIL) killing hazards per hour of NK cells on their targets (biology.md); scalars or arrays."""
     inhibition = nkg2a * hla_e * (1.0 - nkg2a_blockade)
     activation = (
         (1.0 + p.adcc_gain * opsonisation)
         * (1.0 - nk_impairment)
         * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
     )
-    granzyme = p.granzyme_kill_per_h * max(0.0, activation - p.nkg2a_inhibition_weight * inhibition)
-    return (granzyme if has_granules else 0.0), p.trail_kill_per_h * trail_r * activation
+    granzyme = p.granzyme_kill_per_h * np.maximum(0.0, activation - p.nkg2a_inhibition_weight * inhibition)
+    granzyme, trail = np.where(has_granules, granzyme, 0.0), p.trail_kill_per_h * trail_r * activation
+    return (float(granzyme), float(trail)) if np.ndim(granzyme) == 0 else (granzyme, trail)
 
 
 class NKCell(ImmuneCell):
-    def __init__(self, model, cell, pop: NKPopulation, nkg2a: bool, granules: int):
-        super().__init__(model, cell, pop)
-        self.nkg2a = nkg2a
-        self.granules = granules
-        self.active = False  # engaged a target with net activation: secretes IFN-γ
+    """An NK cell: NKG2A+ or not, with the granules it has left; `active` while it engages a target."""
+
+    nkg2a = column_attribute("nkg2a", bool, "NKG2A+ (inhibited by HLA-E)")
+    granules = column_attribute("granules", int, "granzyme kills left")
+    active = column_attribute("active", bool, "engaged a target this step: secretes IFN-γ")
+    engaged = column_attribute("engaged", bool)
 
     @property
     def exhausted(self) -> bool:
         return self.granules <= 0
 
-    def act(self, target: int | None) -> None:
-        m, p = self.model, self.pop.params
-        x, y = self.cell.coordinate
-        cancer = m.cancer
-        self.engaged = self.active = target is not None
-        if target is None:
-            return
-        granzyme, trail = nk_kill_hazards(
-            p,
-            nkg2a=float(self.nkg2a),
-            hla_e=float(cancer.hla_e(target)),
-            trail_r=float(cancer.trail_r(target)),
-            opsonisation=float(m.therapy.opsonisation(cancer.antigen, target)),
-            tgfb=float(m.fields["tgfb"][x, y]),
-            nk_impairment=m.therapy.nk_impairment,
-            nkg2a_blockade=m.therapy.nkg2a_blockade,
-            has_granules=not self.exhausted,
-        )
-        tx, ty = int(cancer.x[target]), int(cancer.y[target])
-        p_kill = kill_probability(granzyme + trail, m.dt_h, m.fields["nets"][tx, ty], m.net_shield)
-        if self.random.random() < p_kill:
-            # Competing mechanisms: which one killed is in proportion to their hazards.
-            if self.random.random() * (granzyme + trail) < granzyme:
-                self.granules -= 1
-                cancer.kill([target], "nk_granzyme")
-            else:
-                cancer.kill([target], "nk_trail")
-
 
 class NKPopulation(ImmunePopulation):
     agent_class = NKCell
     label = "nk"
+    columns = {"nkg2a": (bool, False), "granules": (np.int32, 0), "active": (bool, False)}
 
     def __init__(self, model, params: NKParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min, influx_per_d=params.influx_per_d)
 
-    def initial_state(self) -> dict:
-        return {"nkg2a": None, "granules": self.params.granules}
-
-    def add(self, sites: np.ndarray, nkg2a: bool | None = None, nkg2a_fraction: float | None = None,
-            granules: int | None = None) -> list[NKCell]:
-        """NK cells at `sites`; NKG2A+ with the given fraction (default: the resident fraction) unless fixed."""
+    def new_state(self, n: int, nkg2a_fraction: float | None = None) -> dict:
+        """Resident NK cells are NKG2A+ with the resident fraction; infused products bring their own."""
         fraction = self.params.nkg2a_positive_fraction if nkg2a_fraction is None else nkg2a_fraction
-        flags = self.model.rng.random(len(sites)) < fraction if nkg2a is None else np.full(len(sites), nkg2a)
-        g = self.params.granules if granules is None else granules
-        grid = self.model.grid
-        return [NKCell(self.model, grid[(int(x), int(y))], self, bool(f), g) for (x, y), f in zip(sites, flags)]
+        return {"nkg2a": self.model.rng.random(max(n, 0)) < fraction, "granules": self.params.granules}
 
-    def transitions(self, agents: list[NKCell], sites: np.ndarray) -> np.ndarray:
+    def infuse(self, sites: np.ndarray, nkg2a_fraction: float) -> np.ndarray:
+        return self.add(sites, **self.new_state(len(sites), nkg2a_fraction))
+
+    def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Natural death, and IL-10 turning NKG2A− cells NKG2A+ (review [101])."""
-        alive = super().transitions(agents, sites)
-        p = self.params
-        il10 = self.model.fields["il10"][sites[:, 0], sites[:, 1]]
+        alive = super().transitions(rows)
+        p, store = self.params, self.store
+        il10 = self.model.fields["il10"][store["x"][rows], store["y"][rows]]
         rate = p.il10_nkg2a_conversion_per_d / 24.0 * hill(il10, p.il10_half_max)
-        converts = alive & (self.model.rng.random(len(agents)) < per_step_probability(rate, self.dt_h))
-        for i in np.flatnonzero(converts):
-            agents[i].nkg2a = True
+        converts = alive & (self.model.rng.random(len(rows)) < per_step_probability(rate, self.dt_h))
+        store["nkg2a"][rows[converts]] = True
         return alive
+
+    def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
+        """Each NK cell weighs its target's signals; a kill is by granzyme or TRAIL in proportion to their hazards."""
+        m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
+        t = np.maximum(targets, 0)
+        granzyme, trail = nk_kill_hazards(
+            p,
+            nkg2a=store["nkg2a"][rows].astype(np.float64),
+            hla_e=cancer.hla_e(t),
+            trail_r=cancer.trail_r(t),
+            opsonisation=m.therapy.opsonisation(cancer.antigen, t),
+            tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
+            nk_impairment=m.therapy.nk_impairment,
+            nkg2a_blockade=m.therapy.nkg2a_blockade,
+            has_granules=store["granules"][rows] > 0,
+        )
+        total = granzyme + trail
+        kills, gone = self.contact(targets, kill_probability(total, m.dt_h, target_nets(m, targets), m.net_shield))
+        store["engaged"][rows] = store["active"][rows] = (targets >= 0) & ~gone
+        # Competing mechanisms: which one killed is in proportion to their hazards.
+        by_granzyme = kills & (m.rng.random(len(rows)) * total < granzyme)
+        store["granules"][rows[by_granzyme]] -= 1
+        cancer.kill(targets[by_granzyme], "nk_granzyme")
+        cancer.kill(targets[kills & ~by_granzyme], "nk_trail")
 
     def stop_mask(self) -> np.ndarray:
         return self.model.near_cancer()
 
-    def secretion(self) -> list[tuple[str, np.ndarray, float]]:
-        active = [a.cell.coordinate for a in self.agents() if a.active]
-        return [("ifng", np.array(active, dtype=np.int64).reshape(-1, 2), self.params.ifng_per_h)]
+    def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
+        return [(self.sites_where("active"), {"ifng": self.params.ifng_per_h})]

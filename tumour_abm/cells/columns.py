@@ -1,0 +1,131 @@
+"""Cells stored as columns, with Mesa agents as views on their rows.
+
+Every cell type keeps its per-cell state in numpy arrays indexed by row (`RowStore`), so that a step is a few
+vectorised operations over a population rather than a Python call per cell. Each living cell also has a Mesa agent
+(`CellView`), with `cell` and its state attributes read from (and written to) its row: `model.agents` and
+`model.agents_by_type[...]` list every living cell. The columns are the truth, and a view holds no copy of the
+state; views are made when the model's agents are asked for (see `TumourModel.agents`), so a run that never looks
+at them pays nothing for them, and one that does pays once per cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Agent
+from mesa.discrete_space import CellAgent
+
+
+class RowStore:
+    """Named columns over rows; rows of removed cells are reused (last freed, first reused)."""
+
+    def __init__(self, spec: dict[str, tuple[type, object]], capacity: int = 64):
+        self._spec = {"alive": (bool, False), "x": (np.int32, 0), "y": (np.int32, 0), "agent": (object, None), **spec}
+        self.n_rows = 0
+        self._free: list[int] = []
+        self.columns: dict[str, np.ndarray] = {}
+        self._grow(max(capacity, 1))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def _grow(self, capacity: int) -> None:
+        for name, (dtype, fill) in self._spec.items():
+            new = np.full(capacity, fill, dtype=dtype)
+            old = self.columns.get(name)
+            if old is not None:
+                new[: len(old)] = old
+            self.columns[name] = new
+
+    @property
+    def capacity(self) -> int:
+        return len(self.columns["alive"])
+
+    def add_column(self, name: str, dtype: type, fill: object) -> None:
+        self._spec[name] = (dtype, fill)
+        self.columns[name] = np.full(self.capacity, fill, dtype=dtype)
+
+    def new_rows(self, n: int) -> np.ndarray:
+        """n rows for new cells, every column at its fill value but for the caller's writes."""
+        reuse = [self._free.pop() for _ in range(min(n, len(self._free)))]
+        fresh = n - len(reuse)
+        if self.n_rows + fresh > self.capacity:
+            self._grow(max(2 * self.capacity, self.n_rows + fresh))
+        rows = np.array(reuse + list(range(self.n_rows, self.n_rows + fresh)), dtype=np.int64)
+        self.n_rows += fresh
+        if reuse:
+            for name, (_, fill) in self._spec.items():
+                self.columns[name][rows[: len(reuse)]] = fill
+        return rows
+
+    def free_rows(self, rows: np.ndarray) -> None:
+        self.columns["alive"][rows] = False
+        self.columns["agent"][rows] = None
+        self._free.extend(int(r) for r in rows)
+
+    def rows(self) -> np.ndarray:
+        """The rows of living cells, in ascending order."""
+        return np.flatnonzero(self.columns["alive"][: self.n_rows])
+
+    def without_views(self) -> np.ndarray:
+        """Rows of living cells whose Mesa agent has not been made yet."""
+        rows = self.rows()
+        return rows[np.equal(self.columns["agent"][rows], None)]
+
+    def count(self, mask_column: str | None = None, value=True) -> int:
+        alive = self.columns["alive"][: self.n_rows]
+        if mask_column is None:
+            return int(alive.sum())
+        return int((alive & (self.columns[mask_column][: self.n_rows] == value)).sum())
+
+
+class CellView(CellAgent):
+    """The Mesa agent of one cell: its site and state live in its population's columns, at `row`.
+
+    `cell` is read from the row's site (and moving an agent by assigning `cell` moves its row); `remove()` removes
+    the cell from its population. Populations create and remove views themselves, in bulk.
+    """
+
+    def __init__(self, model, population, row: int):
+        Agent.__init__(self, model)
+        self.population = population
+        self.row = row
+
+    @property
+    def cell(self):
+        store = self.population.store
+        return self.model.grid[(int(store["x"][self.row]), int(store["y"][self.row]))]
+
+    @cell.setter
+    def cell(self, cell) -> None:
+        if cell is None:
+            return  # Mesa detaches a removed agent this way; the population has already freed the row
+        self.population.move_row(self.row, cell.coordinate)
+
+    def remove(self) -> None:
+        self.population.remove_rows(np.array([self.row]))
+
+
+def column_attribute(name: str, kind: type, doc: str = ""):
+    """A state attribute of a view that reads and writes its row of column `name`, as a Python `kind`."""
+
+    def get(self):
+        return kind(self.population.store[name][self.row])
+
+    def set(self, value) -> None:
+        self.population.store[name][self.row] = value
+
+    return property(get, set, doc=doc)
+
+
+def make_views(population, agent_class: type[CellView]) -> None:
+    """Mesa agents for the population's living cells that have none yet."""
+    store, model = population.store, population.model
+    for row in store.without_views().tolist():
+        store["agent"][row] = agent_class(model, population, row)
+
+
+def deregister(agents) -> None:
+    """Take removed cells' views (those made) out of the model's registry (Mesa's own removal, not the view's)."""
+    for agent in agents:
+        if agent is not None:
+            Agent.remove(agent)
