@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 PIP   := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast bench validate fuzz lock clean-venv
+.PHONY: demo test test-fast bench equivalence validate fuzz lock clean-venv
 
 $(PY):
 	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
@@ -25,9 +25,14 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest -m "not slow"
 
-# Reference workloads beside the figures in benchmarks/baseline.json (about 20 minutes on two cores).
+# Reference workloads beside the figures in benchmarks/baseline.json (about 10 minutes on two cores).
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
+
+# Did a change that alters random draws move the model's outcomes? 40 seeds of four reference scenarios, two-sample
+# tests against the stored sample of the model before it (benchmarks/equivalence_before.csv); about 25 minutes.
+equivalence: $(STAMP)
+	$(PY) tools/equivalence.py
 
 # Malformed scenario and batch files derived from the real ones, checked for clear errors (a few minutes);
 # `make test` runs a bounded sample of the same cases.

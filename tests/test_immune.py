@@ -6,9 +6,10 @@ import pytest
 from tumour_abm.cells.car_t import CarTCell, car_t_kill_hazard
 from tumour_abm.cells.cancer import division_rate_per_h
 from tumour_abm.cells.contact import kill_probability, neighbour_targets
-from tumour_abm.cells.motility import Uphill, walk
+from tumour_abm.cells.motility import Uphill, place, walk
 from tumour_abm.cells.nk import NKParams, nk_kill_hazards
 from tumour_abm.model import TumourModel
+from tumour_abm.space import padded_flat, padded_index, unpad
 from tumour_abm.scenario import Scenario
 
 PAIRS = 100  # isolated killer–target pairs on one 30 x 30 grid
@@ -255,18 +256,33 @@ def test_walkers_drift_up_the_gradient_and_stop_at_contact():
     field = np.repeat(np.arange(60, dtype=np.float32)[:, None], 60, axis=1)
     uphill = Uphill(field)  # the gradient points to +x everywhere
     rng = np.random.default_rng(0)
-    start = np.full((500, 2), 30)
-    end = walk(start, np.full(500, 7.5), uphill, 0.5, rng, None)
-    drift = (end - start).mean(axis=0)
+    start = padded_index(np.full((500, 2), 30), 60)
+    anywhere = padded_flat(np.ones((60, 60), dtype=bool), False)
+
+    def walked(bias, halt=None, free=anywhere):
+        return unpad(walk(start, np.full(500, 7.5), uphill, bias, rng, halt, free), 60)
+
+    drift = (walked(0.5) - 30).mean(axis=0)
     assert drift[0] == pytest.approx(0.5 * 7.5, abs=0.4) and abs(drift[1]) < 0.4
     wall = np.ones((60, 60), dtype=bool)
     wall[:, 33:] = False  # occupied from y = 33 on: walkers wander but never enter it
-    walled = walk(start, np.full(500, 7.5), uphill, 0.0, rng, None, free=wall)
-    assert (walled[:, 1] < 33).all() and (walled != start).any()
+    walled = walked(0.0, free=padded_flat(wall, False))
+    assert (walled[:, 1] < 33).all() and (walled != 30).any()
     stop = np.zeros((60, 60), dtype=bool)
     stop[31:, :] = True
-    ended = walk(start, np.full(500, 7.5), uphill, 1.0, rng, stop)
-    assert (ended[:, 0] == 31).all()
+    assert (walked(1.0, halt=padded_flat(stop, False))[:, 0] == 31).all()
+
+
+def test_walkers_that_lose_their_site_take_a_free_neighbour_of_it():
+    free = np.ones((10, 10), dtype=bool)
+    free[0, 0] = free[2, 2] = free[4, 4] = False  # where the three walkers start
+    open_ = padded_flat(free, False)
+    start = padded_index(np.array([(0, 0), (2, 2), (4, 4)]), 10)
+    ends = padded_index(np.array([(6, 6), (6, 6), (6, 6)]), 10)  # all three walked to the same site
+    final = unpad(place(start, ends, open_, 10, np.random.default_rng(1)), 10)
+    assert tuple(final[0]) == (6, 6)  # the first in turn order gets it
+    assert all(max(abs(final[i] - 6)) == 1 for i in (1, 2)) and tuple(final[1]) != tuple(final[2])
+    assert open_.sum() == 100 - 3 and not open_[padded_index(final, 10)].any() and open_[start].all()
 
 
 def test_recruits_enter_next_to_vessels():

@@ -9,25 +9,39 @@ from tumour_abm.model import CANCER, VESSEL, TumourModel
 from tumour_abm.runner import run
 
 
+STATE = {  # each immune type's state attributes, as its Mesa agents show them and its columns hold them
+    "nk": ("nkg2a", "granules", "active", "engaged"),
+    "car_t": ("divisions", "activated_h", "engagements", "load", "nkg2a", "exhausted", "target", "bound_until_h",
+              "engaged"),
+    "macrophages": ("m2", "engaged"),
+    "neutrophils": ("engaged",),
+}
+
+
 def check_invariants(model: TumourModel) -> None:
-    pop = model.cancer
-    rows = pop.rows()
-    agents = list(model.agents_by_type.get(CancerCell, []))
-    # Counts agree between the columns, Mesa's agent registry and the grid.
-    assert len(agents) == len(rows) == pop.n_alive
-    assert int((~model.grid.empty.data).sum()) == len(model.agents)
-    assert int((pop.row_at >= 0).sum()) == len(rows)
-    # Every agent, cancer or immune, holds one site of its own, never a vessel.
-    occupied = [a.cell.coordinate for a in model.agents]
-    assert len(set(occupied)) == len(occupied)
-    assert not any(model.vessels[c] for c in occupied)
-    # One cell per site, never on a vessel, and each agent sits where its row says.
-    sites = set(zip(pop.x[rows].tolist(), pop.y[rows].tolist()))
-    assert len(sites) == len(rows)
-    assert not model.vessels[pop.x[rows], pop.y[rows]].any()
-    for agent in agents:
-        assert pop.agents[agent.row] is agent
-        assert agent.cell.coordinate == (pop.x[agent.row], pop.y[agent.row])
+    """Columns, site indexes, the grid and Mesa's agents tell one story: every living cell has exactly one agent
+    registered under its type, on its own site (never a vessel), with the state its row holds."""
+    occupied = np.zeros(model.vessels.shape, dtype=int)
+    registered = 0
+    for population in model.populations():
+        store = population.store
+        rows = store.rows()
+        agents = list(model.agents_by_type.get(CancerCell if population is model.cancer else population.agent_class, []))
+        registered += len(agents)
+        assert len(agents) == len(rows) == population.row_at.__ge__(0).sum()
+        assert sorted(a.row for a in agents) == rows.tolist()
+        x, y = store["x"][rows], store["y"][rows]
+        np.add.at(occupied, (x, y), 1)
+        assert (population.row_at[x, y] == rows).all()
+        for agent in agents:
+            assert store["agent"][agent.row] is agent and agent.population is population
+            assert agent.cell.coordinate == (store["x"][agent.row], store["y"][agent.row])
+            assert model.grid[agent.cell.coordinate].agents == [agent]  # Mesa's grid finds it there
+        for name in STATE.get(next((k for k, v in vars(model).items() if v is population), ""), ()):
+            assert [getattr(a, name) for a in agents] == [store[name][a.row].item() for a in agents], name
+    assert registered == len(model.agents) == model.n_cells
+    assert occupied.max() <= 1 and not (occupied & model.vessels).any()
+    assert ((occupied == 0) == model.grid.empty.data).all()
     for name, layer in model.fields.layers.items():
         assert np.isfinite(layer).all() and (layer >= 0).all(), name
 
@@ -49,6 +63,20 @@ def test_invariants_hold_every_step_with_growth_and_death(make_scenario):
     assert model.cancer.divisions > 0 and model.cancer.deaths["basal"] > 0
     assert sum(model.cancer.deaths[c] for c in ("nk_granzyme", "nk_trail", "car_t", "macrophage")) > 0
     assert model.steps == scenario.time.n_steps == 144
+    assert model.car_t.events["divisions"] > 0 and model.macrophages.count() > 0 and model.neutrophils.count() > 0
+
+
+def test_an_agent_moved_or_removed_through_mesa_moves_or_removes_its_row(make_scenario):
+    model = TumourModel(make_scenario(**{"nk.initial_count": 5}), seed=1)
+    agent = model.nk.agents()[0]
+    free = next(c for c in np.argwhere(model.grid.empty.data & model.placeable))
+    agent.move_to(model.grid[tuple(int(v) for v in free)])
+    assert agent.cell.coordinate == tuple(free) and model.nk.row_at[tuple(free)] == agent.row
+    agent.nkg2a = not agent.nkg2a  # a state attribute writes its column
+    assert model.nk.store["nkg2a"][agent.row] == agent.nkg2a
+    agent.remove()
+    assert agent not in model.agents and model.nk.count() == 4 and model.grid.empty.data[tuple(free)]
+    check_invariants(model)
 
 
 def test_seeding_places_the_requested_tumour(make_scenario):

@@ -108,33 +108,43 @@ class Fields:
         if isinstance(sources, dict):
             sources = [(src, {name: 1.0}) for name, src in sources.items()]
         sources = [(np.asarray(a, dtype=np.float32), rates) for a, rates in sources if np.any(a)]
-        spectra: dict[int, np.ndarray] = {}  # each pattern's transform, made once for all the fields it feeds
-
-        def spectrum(j: int) -> np.ndarray:
-            if j not in spectra:
-                spectra[j] = fft.dctn(sources[j][0], type=2, norm="ortho")
-            return spectra[j]
+        feeds = {name: [(a, rates[name]) for a, rates in sources if rates.get(name, 0.0) > 0] for name in self.layers}
+        by_kernel = {name for name, kernel in self._kernels.items()
+                     if kernel.cheaper_than_transforms([a for a, _ in feeds[name]])}
+        # A pattern that feeds several transformed fields is transformed once; a field's other patterns are
+        # summed in space first, so that each field needs at most one transform of its own.
+        uses: dict[int, int] = {}
+        for name in self._spectra.keys() - by_kernel:
+            for a, _ in feeds[name]:
+                uses[id(a)] = uses.get(id(a), 0) + 1
+        shared: dict[int, np.ndarray] = {}
 
         for name, u in self.layers.items():
-            feeds = [(j, rates[name]) for j, (_, rates) in enumerate(sources) if rates.get(name, 0.0) > 0]
             keep, gain = self._propagators[name]
-            kernel = self._kernels.get(name)
-            if kernel is not None and kernel.cheaper_than_transforms([sources[j][0] for j, _ in feeds]):
-                u[...] = kernel.respond([(sources[j][0], rate) for j, rate in feeds])
+            if name in by_kernel:
+                u[...] = self._kernels[name].respond(feeds[name])
                 self._spectra[name][...] = 0.0  # the past is forgotten within the step: no state carried
             elif name in self._spectra:
                 state = self._spectra[name]
-                if not feeds and not state.any():
+                if not feeds[name] and not state.any():
                     continue  # nothing there and nothing made: don't step what does not change
                 state *= keep
-                for j, rate in feeds:
-                    state += gain * (np.float32(rate) * spectrum(j))
+                own = None
+                for a, rate in feeds[name]:
+                    if uses[id(a)] > 1:
+                        if id(a) not in shared:
+                            shared[id(a)] = fft.dctn(a, type=2, norm="ortho")
+                        state += gain * (np.float32(rate) * shared[id(a)])
+                    else:
+                        own = np.float32(rate) * a if own is None else own + np.float32(rate) * a
+                if own is not None:
+                    state += gain * fft.dctn(own, type=2, norm="ortho")
                 # Round-off in the transform can leave tiny negatives where a field is essentially zero.
                 np.maximum(fft.idctn(state, type=2, norm="ortho"), 0.0, out=u)
-            elif feeds or u.any():
+            elif feeds[name] or u.any():
                 u *= keep
-                for j, rate in feeds:
-                    u += gain * np.float32(rate) * sources[j][0]
+                for a, rate in feeds[name]:
+                    u += gain * np.float32(rate) * a
 
     def mean(self, name: str) -> float:
         return float(self.layers[name].mean(dtype=np.float64))

@@ -15,7 +15,7 @@ from .cells.nk import NKPopulation
 from .fields import Fields
 from .reporters import TIMESERIES
 from .scenario import Scenario
-from .space import count_neighbours, make_grid, place_vessels
+from .space import count_neighbours, make_grid, padded_flat, place_vessels
 from .therapy.products import TherapyPlan
 from .therapy.schedule import resolve_events
 
@@ -45,6 +45,7 @@ class TumourModel(mesa.Model):
         self.grid.add_property_layer(PropertyLayer.from_data("vessel", self.vessels))
         self.placeable = ~self.vessels
         self.vessel_entry = self.placeable & (count_neighbours(self.vessels) > 0)  # where recruits enter
+        self.entry_sites = np.argwhere(self.vessel_entry)
         self.fields = Fields(self.grid, scenario.fields, g.site_um, scenario.time.dt_min)
         self.plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
         self.drug_nM = 0.0
@@ -176,9 +177,10 @@ class TumourModel(mesa.Model):
             self.uphill = Uphill(self.fields["chemokine"])
 
     def near_cancer(self) -> np.ndarray:
-        """Sites next to a cancer cell (where a walking killer stops), computed once per step."""
+        """Sites next to a cancer cell (where a walking killer stops), computed once per step, as a padded flat
+        map (`space.padded_flat`)."""
         if self._near_cancer is None or self._near_cancer[0] != self.steps:
-            self._near_cancer = (self.steps, count_neighbours(self.cancer.row_at >= 0) > 0)
+            self._near_cancer = (self.steps, padded_flat(count_neighbours(self.cancer.row_at >= 0) > 0, False))
         return self._near_cancer[1]
 
     def _next_to_m2(self) -> np.ndarray | None:

@@ -180,21 +180,18 @@ def unpad(flat: np.ndarray, height: int) -> np.ndarray:
     return np.stack([flat // (height + 2) - 1, flat % (height + 2) - 1], axis=1)
 
 
-def claim_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Generator,
+def claim_neighbours(centres: np.ndarray, open_: np.ndarray, height: int, rng: np.random.Generator,
                      vacate: np.ndarray | None = None) -> np.ndarray:
     """A free Moore neighbour of each centre for claimants listed in turn order (a dividing cell's daughter, a
-    walker whose site was taken), or (−1, −1) where none is left; `free` is kept current.
+    walker whose site was taken), or −1 where none is left. Sites are padded flat indices (`padded_flat`) of a
+    grid `height` sites high; `open_` is kept current.
 
     Each round every claimant still waiting picks a random free neighbour, the first claimant of each site gets
     it, and the others pick again among what is left: for two claimants of one site this is exactly as if they had
     chosen one after another (the second gets each remaining site with equal chance). A claimant that gets a site
     frees its `vacate` site (a walker leaving its old one)."""
-    chosen = np.full((len(centres), 2), -1, dtype=np.int64)
-    if not len(centres):
-        return chosen
-    h = free.shape[1]
-    open_ = padded_flat(free, False)
-    around = padded_index(centres, h)[:, None] + neighbour_offsets(h)[None, :]
+    taken = np.full(len(centres), -1, dtype=np.int64)
+    around = centres[:, None] + neighbour_offsets(height)[None, :]
     waiting = np.arange(len(centres))
     while len(waiting):
         column, some = pick_valid(open_[around[waiting]], rng)
@@ -204,14 +201,22 @@ def claim_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Gener
         pick = around[waiting, column]
         first = np.zeros(len(waiting), dtype=bool)
         first[np.unique(pick, return_index=True)[1]] = True
-        won, taken = waiting[first], pick[first]
-        open_[taken] = False
-        chosen[won] = unpad(taken, h)
+        won = waiting[first]
+        open_[pick[first]] = False
+        taken[won] = pick[first]
         if vacate is not None:
-            open_[padded_index(vacate[won], h)] = True
+            open_[vacate[won]] = True
         waiting = waiting[~first]
-    placed = chosen[:, 0] >= 0
-    if vacate is not None:  # first: a site one claimant left may be another's new one
-        free[vacate[placed, 0], vacate[placed, 1]] = True
+    return taken
+
+
+def claim_free_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`claim_neighbours` for sites as (x, y) pairs (n × 2) on a `free` map, which is kept current; (−1, −1) where
+    no site was left."""
+    h = free.shape[1]
+    open_ = padded_flat(free, False)
+    taken = claim_neighbours(padded_index(centres, h), open_, h, rng)
+    placed = taken >= 0
+    chosen = np.where(placed[:, None], unpad(taken, h), -1)
     free[chosen[placed, 0], chosen[placed, 1]] = False
     return chosen

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from ..params import ASSUMED, Params, param
 from ..rules import drug_effect, hill, per_hour, per_step_probability
-from ..space import claim_neighbours, count_neighbours
+from ..space import claim_free_neighbours, count_neighbours
 from ..therapy.pd import EffectCompartment
 from .columns import CellView, RowStore, deregister, make_views
 
@@ -337,7 +337,7 @@ class CancerPopulation:
     def _divide(self, parents: np.ndarray, free: np.ndarray) -> None:
         """Place each daughter on a random free neighbour, parents in random order; a parent whose room was taken
         by the daughters before it does not divide."""
-        sites = claim_neighbours(np.stack([self.x[parents], self.y[parents]], axis=1).astype(np.int64), free, self.rng)
+        sites = claim_free_neighbours(np.stack([self.x[parents], self.y[parents]], axis=1).astype(np.int64), free, self.rng)
         placed = sites[:, 0] >= 0
         if placed.any():
             self.add(sites[placed, 0], sites[placed, 1], parents=parents[placed])

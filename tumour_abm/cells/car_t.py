@@ -8,7 +8,7 @@ import numpy as np
 
 from ..params import ASSUMED, param
 from ..rules import drug_effect, hill, per_step_probability
-from ..space import claim_neighbours, count_neighbours
+from ..space import claim_free_neighbours, count_neighbours, padded_flat
 from .cancer import AntigenName
 from .columns import column_attribute
 from .contact import kill_probability, target_nets
@@ -107,7 +107,6 @@ class CarTCell(ImmuneCell):
     exhausted = column_attribute("exhausted", bool, "terminal, once the load reaches its threshold")
     target = column_attribute("target", int, "the cancer row it is engaging (−1: none)")
     bound_until_h = column_attribute("bound_until_h", float, "stays bound after a kill until then")
-    engaged = column_attribute("engaged", bool)
 
 
 class CarTPopulation(ImmunePopulation):
@@ -170,7 +169,7 @@ class CarTPopulation(ImmunePopulation):
         parents = rows[able & (draws < per_step_probability(rate, self.dt_h))]
         if not len(parents):
             return
-        sites = claim_neighbours(self.sites(parents), m.grid.empty.data & m.placeable, m.rng)
+        sites = claim_free_neighbours(self.sites(parents), m.grid.empty.data & m.placeable, m.rng)
         placed = sites[:, 0] >= 0
         mothers, sites = parents[placed], sites[placed]
         if not len(mothers):
@@ -187,7 +186,7 @@ class CarTPopulation(ImmunePopulation):
         cancer = self.model.cancer
         antigen = cancer.antigen[self.params.target_antigen]
         target_sites = (cancer.row_at >= 0) & (antigen[np.maximum(cancer.row_at, 0)] > 0)
-        return count_neighbours(target_sites) > 0
+        return padded_flat(count_neighbours(target_sites) > 0, False)
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         rate = self.params.ifng_per_h * (1.0 - self.drug.impairment)

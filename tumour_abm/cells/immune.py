@@ -15,8 +15,9 @@ import numpy as np
 
 from ..params import Params, param
 from ..rules import per_step_probability
-from .columns import CellView, RowStore, deregister, make_views
+from .columns import CellView, RowStore, column_attribute, deregister, make_views
 from .contact import first_claims, neighbour_targets
+from ..space import padded_flat, padded_index, unpad
 from .motility import place, walk
 
 
@@ -29,6 +30,8 @@ class ImmuneParams(Params):
 
 class ImmuneCell(CellView):
     """The Mesa agent of one immune cell; its state is its population's columns at its row."""
+
+    engaged = column_attribute("engaged", bool, "in contact with a target this step (moves at its engaged speed)")
 
 
 class ImmunePopulation:
@@ -118,9 +121,11 @@ class ImmunePopulation:
         m = self.model
         if n <= 0:
             return np.empty((0, 2), dtype=np.int64)
-        free = m.grid.empty.data & (m.vessel_entry if where == "vessels" else m.placeable)
-        candidates = np.argwhere(free)
-        return candidates[m.rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)]
+        if where == "vessels":  # only the few sites next to vessels are looked at
+            sites = m.entry_sites[m.grid.empty.data[m.entry_sites[:, 0], m.entry_sites[:, 1]]]
+        else:
+            sites = np.argwhere(m.grid.empty.data & m.placeable)
+        return sites[m.rng.choice(len(sites), size=min(n, len(sites)), replace=False)]
 
     def seed(self) -> np.ndarray:
         return self.add(self.entry_sites(self.params.initial_count, self.initial_entry))
@@ -181,7 +186,8 @@ class ImmunePopulation:
         return None
 
     def stop_mask(self) -> np.ndarray | None:
-        """Sites where a walking cell of this type stops because it has met a target (None: never stops)."""
+        """Sites where a walking cell of this type stops because it has met a target (None: never stops), as a
+        padded flat map (`space.padded_flat`)."""
         return None
 
     def move(self, rows: np.ndarray) -> None:
@@ -189,15 +195,16 @@ class ImmunePopulation:
         if not len(rows):
             return
         m, store = self.model, self.store
-        start = self.sites(rows)
+        h = m.vessels.shape[1]
+        start = padded_index(self.sites(rows), h)
         speeds = np.where(store["engaged"][rows], self.engaged_sites_per_step, self.sites_per_step)
-        free = m.grid.empty.data & m.placeable
-        ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask(), free)
-        ends = place(start, ends, free, m.rng)
-        moved = (ends != start).any(axis=1)
+        open_ = padded_flat(m.grid.empty.data & m.placeable, False)
+        ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask(), open_)
+        ends = place(start, ends, open_, h, m.rng)
+        moved = ends != start
         if not moved.any():
             return
-        rows, start, ends = rows[moved], start[moved], ends[moved]
+        rows, start, ends = rows[moved], unpad(start[moved], h), unpad(ends[moved], h)
         self.row_at[start[:, 0], start[:, 1]] = -1
         m.grid.empty.data[start[:, 0], start[:, 1]] = True
         store["x"][rows], store["y"][rows] = ends[:, 0], ends[:, 1]

@@ -75,7 +75,6 @@ def phagocytosis_per_h(p: MacrophageParams, *, opsonisation, il10, hla_e):
 
 class Macrophage(ImmuneCell):
     m2 = column_attribute("m2", bool, "M2 (pro-tumour) rather than M1")
-    engaged = column_attribute("engaged", bool)
 
 
 class MacrophagePopulation(ImmunePopulation):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..space import MOORE_OFFSETS, claim_neighbours, neighbour_offsets, padded_flat, padded_index, unpad
+from ..space import MOORE_OFFSETS, claim_neighbours, neighbour_offsets
 
 
 class Uphill:
@@ -32,13 +32,6 @@ class Uphill:
         self.offset[1:-1, 1:-1] = offset
         self.offset = self.offset.ravel()
 
-    def steps(self) -> np.ndarray:
-        """(dx, dy) per site, e.g. for a figure of the gradient's directions."""
-        h = self.shape[1] + 2
-        inner = self.offset.reshape(self.shape[0] + 2, h)[1:-1, 1:-1]
-        dx = np.round(inner / h).astype(np.int64)
-        return np.stack([dx, inner - dx * h], axis=-1)
-
 
 def _gradient(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """np.gradient's central differences (one-sided at the edges) by slicing, in the field's dtype."""
@@ -57,26 +50,25 @@ def walk(
     uphill: Uphill,
     bias: float,
     rng: np.random.Generator,
-    stop: np.ndarray | None,
-    free: np.ndarray | None = None,
+    halt: np.ndarray | None,
+    open_: np.ndarray,
 ) -> np.ndarray:
-    """End sites of biased random walks from `start` (n × 2); all cells advance together, sub-move by sub-move,
-    and only the cells still walking are computed. With `free`, a sub-move into a site that is not free is not
-    made (the cell waits that sub-move); nor is one off the grid. A cell stops once a sub-move leaves it on a
-    `stop` site."""
+    """End sites of biased random walks from `start`; all cells advance together, sub-move by sub-move, and only
+    the cells still walking are computed. Sites are padded flat indices (`space.padded_flat`): a sub-move into a
+    site that is not `open_` (taken, a vessel, off the grid) is not made (the cell waits that sub-move); a cell
+    stops once a sub-move leaves it on a `halt` site."""
     n = len(start)
-    w, h = uphill.shape
     moves = np.floor(sites_per_step).astype(np.int64) + (rng.random(n) < sites_per_step % 1.0)
     longest = int(moves.max(initial=0))
+    pos = start.copy()
     if longest == 0:
-        return start.copy()
-    # The walk runs on flat indices of the grid padded by a border that is never free and never a stop.
-    open_ = padded_flat(np.ones((w, h), dtype=bool) if free is None else free, False)
-    halt = None if stop is None else padded_flat(stop, False)
-    random_step = neighbour_offsets(h)[rng.integers(len(MOORE_OFFSETS), size=(longest, n))]
+        return pos
+    offsets = neighbour_offsets(uphill.shape[1])
+    random_step = offsets[rng.integers(len(MOORE_OFFSETS), size=(longest, n))]
     follow = rng.random((longest, n)) < bias
-    pos = padded_index(start, h)
     walking = np.flatnonzero(moves > 0)
+    # A cell with no open neighbour cannot make any sub-move (the sites do not change during the walk): skip it.
+    walking = walking[open_[start[walking, None] + offsets[None, :]].any(axis=1)]
     for k in range(longest):
         here = pos[walking]
         up = uphill.offset[here]
@@ -89,28 +81,26 @@ def walk(
         walking = walking[still]
         if not len(walking):
             break
-    return unpad(pos, h)
+    return pos
 
 
-def place(start: np.ndarray, ends: np.ndarray, free: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Final sites of walkers listed in turn order: each gets the end of its walk if no walker before it claimed
-    that site; a walker that lost its site takes a random free neighbour of it, or stays where it is. `free`
-    (free and not a vessel) is kept current as cells move.
+def place(start: np.ndarray, ends: np.ndarray, open_: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Final sites (padded flat indices) of walkers listed in turn order: each gets the end of its walk if no
+    walker before it claimed that site; a walker that lost its site takes a random free neighbour of it, or stays
+    where it is. `open_` is kept current as cells move.
 
     All winners move at once; the few losers then claim neighbours in rounds (`claim_neighbours`)."""
     final = start.copy()
-    moving = np.flatnonzero((ends != start).any(axis=1))
+    moving = np.flatnonzero(ends != start)
     if not len(moving):
         return final
-    key = ends[moving, 0].astype(np.int64) * free.shape[1] + ends[moving, 1]
-    first = np.zeros(len(key), dtype=bool)
-    first[np.unique(key, return_index=True)[1]] = True
+    first = np.zeros(len(moving), dtype=bool)
+    first[np.unique(ends[moving], return_index=True)[1]] = True
     winners, losers = moving[first], moving[~first]
-    free[start[winners, 0], start[winners, 1]] = True
-    free[ends[winners, 0], ends[winners, 1]] = False
+    open_[start[winners]] = True
+    open_[ends[winners]] = False
     final[winners] = ends[winners]
     if len(losers):
-        chosen = claim_neighbours(ends[losers], free, rng, vacate=start[losers])
-        placed = chosen[:, 0] >= 0
-        final[losers[placed]] = chosen[placed]
+        taken = claim_neighbours(ends[losers], open_, height, rng, vacate=start[losers])
+        final[losers[taken >= 0]] = taken[taken >= 0]
     return final

@@ -75,7 +75,6 @@ class NKCell(ImmuneCell):
     nkg2a = column_attribute("nkg2a", bool, "NKG2A+ (inhibited by HLA-E)")
     granules = column_attribute("granules", int, "granzyme kills left")
     active = column_attribute("active", bool, "engaged a target this step: secretes IFN-γ")
-    engaged = column_attribute("engaged", bool)
 
     @property
     def exhausted(self) -> bool:
