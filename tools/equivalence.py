@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/equivalence.py                      # compare the code here with the stored sample
     .venv/bin/python tools/equivalence.py --sample FILE.csv    # write this code's sample (e.g. of an old commit)
+    .venv/bin/python tools/equivalence.py --after FILE.csv     # compare two stored samples
 
 Runs each reference scenario with seeds 1..N (default 40), collects the outcomes a user reads, and compares
 them with a stored sample of the same scenarios made by an earlier version of the model (`--before`, default
@@ -67,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--before", type=Path, default=BEFORE, help="the stored sample to compare with")
     parser.add_argument("--sample", type=Path, help="only write this code's sample to this CSV file")
+    parser.add_argument("--after", type=Path, help="compare this stored sample instead of running the code here")
     parser.add_argument("--alpha", type=float, default=0.05)
     args = parser.parse_args(argv)
-    after = sample(args.seeds, args.workers)
+    after = pd.read_csv(args.after) if args.after else sample(args.seeds, args.workers)
     if args.sample:
         after.to_csv(args.sample, index=False)
         print(f"wrote {len(after)} runs to {args.sample}")

@@ -18,7 +18,7 @@ from ..params import ASSUMED, Params, param
 from ..rules import drug_effect, hill, per_hour, per_step_probability
 from ..space import claim_free_neighbours, count_neighbours
 from ..therapy.pd import EffectCompartment
-from .columns import CellView, RowStore, deregister, make_views
+from .columns import CellView, RowStore, SitedPopulation
 
 AntigenName = Literal["CD19", "CD20", "CD38", "BCMA"]
 Layout = Literal["disc", "scattered"]
@@ -188,8 +188,10 @@ def death_rates_per_h(p: CancerParams, e_apoptosis: float) -> tuple[float, float
     return per_hour(p.basal_death_per_d), p.apoptosis_max_per_h * e_apoptosis * p.xpo1_sensitivity
 
 
-class CancerPopulation:
+class CancerPopulation(SitedPopulation):
     """All cancer cells of one model as columns indexed by row; rows of dead cells are reused."""
+
+    agent_class = CancerCell
 
     def __init__(self, model, params: CancerParams, rng: np.random.Generator, shape: tuple[int, int]):
         self.model = model
@@ -224,14 +226,6 @@ class CancerPopulation:
     def rows(self) -> np.ndarray:
         return self.store.rows()
 
-    def make_views(self) -> None:
-        make_views(self, CancerCell)
-
-    def sites(self) -> np.ndarray:
-        """The living cells' sites (n × 2)."""
-        rows = self.rows()
-        return np.stack([self.x[rows], self.y[rows]], axis=1).astype(np.int64)
-
     def hla_e(self, rows: np.ndarray) -> np.ndarray:
         """Current HLA-E: baseline × drug × lymph-node niche × local IFN-γ, computed when read."""
         p = self.params
@@ -265,7 +259,6 @@ class CancerPopulation:
         (so antigen-negative clones persist); new cells draw them from the population's distributions."""
         n = len(xs)
         rows = self.store.new_rows(n)
-        self.x[rows], self.y[rows] = xs, ys
         antigen = self.antigen
         if parents is None:
             p = self.params
@@ -278,9 +271,7 @@ class CancerPopulation:
             self.trail_r_base[rows] = self.trail_r_base[parents]
             for column in antigen.values():
                 column[rows] = column[parents]
-        self.alive[rows] = True
-        self.row_at[xs, ys] = rows
-        self.model.grid.empty.data[xs, ys] = False
+        self.occupy(rows, xs, ys)
         return rows
 
     def kill(self, rows: np.ndarray | list[int], cause: str) -> None:
@@ -288,25 +279,6 @@ class CancerPopulation:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         self.remove_rows(rows)
         self.deaths[cause] += len(rows)
-
-    def remove_rows(self, rows: np.ndarray) -> None:
-        if not len(rows):
-            return
-        x, y = self.x[rows], self.y[rows]
-        self.row_at[x, y] = -1
-        self.model.grid.empty.data[x, y] = True
-        deregister(self.agents[rows])
-        self.store.free_rows(rows)
-
-    def move_row(self, row: int, site: tuple[int, int]) -> None:
-        """Move one cell to a free, placeable site (an agent's `cell` assigned by hand)."""
-        m = self.model
-        if not (m.grid.empty.data[site] and m.placeable[site]):
-            raise ValueError(f"site {site} is not free")
-        old = (int(self.x[row]), int(self.y[row]))
-        self.row_at[old], m.grid.empty.data[old] = -1, True
-        self.x[row], self.y[row] = site
-        self.row_at[site], m.grid.empty.data[site] = row, False
 
     # -- one step ----------------------------------------------------------------------------------------------
     def step(self, dt_h: float, placeable: np.ndarray, next_to_m2: np.ndarray | None, growth_factor: float) -> None:

@@ -117,15 +117,52 @@ def column_attribute(name: str, kind: type, doc: str = ""):
     return property(get, set, doc=doc)
 
 
-def make_views(population, agent_class: type[CellView]) -> None:
-    """Mesa agents for the population's living cells that have none yet."""
-    store, model = population.store, population.model
-    for row in store.without_views().tolist():
-        store["agent"][row] = agent_class(model, population, row)
+class SitedPopulation:
+    """A population whose cells each hold one site: its columns (`store`), its site index (`row_at`: site → row,
+    −1) and the grid's `empty` layer are kept together here. Subclasses set `model`, `store`, `row_at` and
+    `agent_class`."""
 
+    model: object
+    store: RowStore
+    row_at: np.ndarray
+    agent_class: type[CellView]
 
-def deregister(agents) -> None:
-    """Take removed cells' views (those made) out of the model's registry (Mesa's own removal, not the view's)."""
-    for agent in agents:
-        if agent is not None:
-            Agent.remove(agent)
+    def sites(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The sites (n × 2) of `rows`, or of every living cell."""
+        rows = self.store.rows() if rows is None else rows
+        return np.stack([self.store["x"][rows], self.store["y"][rows]], axis=1).astype(np.int64)
+
+    def occupy(self, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        """New cells at rows take their sites (the caller has filled their state)."""
+        self.store["x"][rows], self.store["y"][rows] = x, y
+        self.store["alive"][rows] = True
+        self.row_at[x, y] = rows
+        self.model.grid.empty.data[x, y] = False
+
+    def remove_rows(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        x, y = self.store["x"][rows], self.store["y"][rows]
+        self.row_at[x, y] = -1
+        self.model.grid.empty.data[x, y] = True
+        for agent in self.store["agent"][rows]:
+            if agent is not None:  # Mesa's own removal of the views that were made
+                Agent.remove(agent)
+        self.store.free_rows(rows)
+
+    def move_row(self, row: int, site: tuple[int, int]) -> None:
+        """Move one cell to a free, placeable site (an agent's `cell` assigned by hand)."""
+        m = self.model
+        if not (m.grid.empty.data[site] and m.placeable[site]):
+            raise ValueError(f"site {site} is not free")
+        store = self.store
+        old = (int(store["x"][row]), int(store["y"][row]))
+        self.row_at[old], m.grid.empty.data[old] = -1, True
+        store["x"][row], store["y"][row] = site
+        self.row_at[site], m.grid.empty.data[site] = row, False
+
+    def make_views(self) -> None:
+        """Mesa agents for the living cells that have none yet."""
+        store = self.store
+        for row in store.without_views().tolist():
+            store["agent"][row] = self.agent_class(self.model, self, row)

@@ -4,7 +4,8 @@ live in its module (nk, car_t, ...).
 
 Order within a phase: the cells of a population take their turns in a random order drawn each step (their
 priority). Where two cells compete — two killers on one target, two walkers for one site — the one earlier in that
-order wins, exactly as if they had acted one after another in it.
+order wins, as if they had acted one after another in it (exactly so for kills; walkers that lost their site choose
+another after all winners have moved, in rounds, see `space.claim_neighbours`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import numpy as np
 
 from ..params import Params, param
 from ..rules import per_step_probability
-from .columns import CellView, RowStore, column_attribute, deregister, make_views
-from .contact import first_claims, neighbour_targets
 from ..space import padded_flat, padded_index, unpad
+from .columns import CellView, RowStore, SitedPopulation, column_attribute
+from .contact import first_claims, neighbour_targets
 from .motility import place, walk
 
 
@@ -34,7 +35,7 @@ class ImmuneCell(CellView):
     engaged = column_attribute("engaged", bool, "in contact with a target this step (moves at its engaged speed)")
 
 
-class ImmunePopulation:
+class ImmunePopulation(SitedPopulation):
     """One immune cell type in one model: its cells' columns, rates per step, entry, contact and movement, and
     counts of what its cells did."""
 
@@ -71,50 +72,18 @@ class ImmunePopulation:
         """A column over the living cells."""
         return self.store[column][self.store.rows()]
 
-    def sites(self, rows: np.ndarray | None = None) -> np.ndarray:
-        rows = self.store.rows() if rows is None else rows
-        return np.stack([self.store["x"][rows], self.store["y"][rows]], axis=1).astype(np.int64)
-
     def add(self, sites: np.ndarray, **state) -> np.ndarray:
         """Cells at free `sites` (n × 2), their state columns from `state` (scalars or arrays) or else as cells
         entering from the blood; their rows."""
         sites = np.asarray(sites, dtype=np.int64).reshape(-1, 2)
-        store, m = self.store, self.model
+        store = self.store
         if any(name not in state for name in self.columns):
             state = {**self.new_state(len(sites)), **state}
         rows = store.new_rows(len(sites))
-        x, y = sites[:, 0], sites[:, 1]
-        store["x"][rows], store["y"][rows] = x, y
         for name, value in state.items():
             store[name][rows] = value
-        store["alive"][rows] = True
-        self.row_at[x, y] = rows
-        m.grid.empty.data[x, y] = False
+        self.occupy(rows, sites[:, 0], sites[:, 1])
         return rows
-
-    def make_views(self) -> None:
-        make_views(self, self.agent_class)
-
-    def remove_rows(self, rows: np.ndarray) -> None:
-        if not len(rows):
-            return
-        store = self.store
-        x, y = store["x"][rows], store["y"][rows]
-        self.row_at[x, y] = -1
-        self.model.grid.empty.data[x, y] = True
-        deregister(store["agent"][rows])
-        store.free_rows(rows)
-
-    def move_row(self, row: int, site: tuple[int, int]) -> None:
-        """Move one cell to a free, placeable site (an agent's `cell` assigned by hand)."""
-        m = self.model
-        if not (m.grid.empty.data[site] and m.placeable[site]):
-            raise ValueError(f"site {site} is not free")
-        store = self.store
-        old = (int(store["x"][row]), int(store["y"][row]))
-        self.row_at[old], m.grid.empty.data[old] = -1, True
-        store["x"][row], store["y"][row] = site
-        self.row_at[site], m.grid.empty.data[site] = row, False
 
     def entry_sites(self, n: int, where: str = "vessels") -> np.ndarray:
         """Up to n distinct free sites, chosen at random: next to a vessel (entry from blood) or anywhere."""
