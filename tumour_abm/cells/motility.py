@@ -20,16 +20,19 @@ class Uphill:
     def __init__(self, field: np.ndarray):
         self.shape = field.shape
         gx, gy = _gradient(field)
-        ax, ay = np.abs(gx), np.abs(gy)
-        scale = np.maximum(ax, ay)
-        # A component counts when it is at least half the larger one: diagonal moves for diagonal gradients.
-        sx = np.where(ax >= 0.5 * scale, np.sign(gx), 0).astype(np.int64)
-        sy = np.where(ay >= 0.5 * scale, np.sign(gy), 0).astype(np.int64)
+        scale = np.maximum(np.abs(gx), np.abs(gy))
+        # A component counts when it is at least half the larger one (diagonal moves for diagonal gradients):
+        # +1 or −1 by its sign, 0 when it is smaller.
+        half = 0.5 * scale
+        sx = (gx >= half).astype(np.int64) - (gx <= -half)
+        sy = (gy >= half).astype(np.int64) - (gy <= -half)
         # Flat: differences at the level of the field's rounding are no direction.
         flat = scale <= 8 * np.finfo(gx.dtype).eps * max(float(np.abs(field).max()), 1e-30)
-        offset = np.where(flat, 0, sx * (self.shape[1] + 2) + sy)
+        sx *= self.shape[1] + 2
+        sx += sy
+        sx[flat] = 0
         self.offset = np.zeros((self.shape[0] + 2, self.shape[1] + 2), dtype=np.int64)
-        self.offset[1:-1, 1:-1] = offset
+        self.offset[1:-1, 1:-1] = sx
         self.offset = self.offset.ravel()
 
 
