@@ -68,6 +68,8 @@ def test_invariants_hold_every_step_with_growth_and_death(make_scenario):
 
 def test_an_agent_moved_or_removed_through_mesa_moves_or_removes_its_row(make_scenario):
     model = TumourModel(make_scenario(**{"nk.initial_count": 5}), seed=1)
+    site = tuple(int(v) for v in model.nk.sites()[0])
+    assert model.grid[site].agents[0].row == model.nk.row_at[site]  # Mesa's grid finds a cell before anyone asked
     agent = model.nk.agents()[0]
     free = next(c for c in np.argwhere(model.grid.empty.data & model.placeable))
     agent.move_to(model.grid[tuple(int(v) for v in free)])

@@ -201,6 +201,7 @@ class TumourModel(mesa.Model):
         for population in self.populations():
             row = population.row_at[site]
             if row >= 0:
+                population.make_views()
                 return population.store["agent"][row]
         return None
 

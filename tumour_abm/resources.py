@@ -10,10 +10,11 @@ from .config_files import ConfigError, Problem
 from .fields import FIELD_NAMES
 from .scenario import Scenario
 
-# Measured on the reference machine (a 600 x 600 grid, a quarter of it occupied): the Mesa grid with one cell
-# object per site, the field layers and their spectra, and the agents on it.
-SITE_BYTES = 1_600
-# Every site may hold a cell (capacity one); an agent beyond the measured occupancy costs about this much.
+# Measured on the reference machine (benchmarks/scenarios/grid_1000.yaml: 1,000 x 1,000 sites, 100,000 cells,
+# 384 MB at peak with the interpreter): the site layers, the fields and their spectra, a step's temporary maps
+# and the cells' columns, rounded up.
+SITE_BYTES = 300
+# Every site may hold a cell (capacity one); its Mesa agent, once asked for, costs about this much.
 AGENT_BYTES = 400
 # The interpreter with numpy, pandas, scipy, matplotlib and Mesa loaded.
 BASE_BYTES = 250_000_000
