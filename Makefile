@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
 
 # Did a change that alters random draws move the model's outcomes? 40 seeds of four reference scenarios, two-sample
-# tests against the stored sample of the model before it (benchmarks/equivalence_before.csv); about 25 minutes.
+# tests against the stored sample of the model before it (benchmarks/equivalence_before.csv); about 15 minutes.
 equivalence: $(STAMP)
 	$(PY) tools/equivalence.py
 
