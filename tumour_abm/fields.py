@@ -23,8 +23,11 @@ from .params import ASSUMED, Params, param, section, variant
 FIELD_NAMES = ("il10", "tgfb", "ifng", "chemokine", "nets")
 # A field is quasi-steady when its slowest mode keeps less than this of its value over a step (e^{-λ·dt}).
 QUASI_STEADY_MEMORY = 1e-6
-# Its kernel is cut where what lies outside is below this share of the response's mass.
+# Its kernel is cut where what lies outside is below this share of the response's mass ...
 KERNEL_TAIL_MASS = 1e-4
+# ... after the response to a unit source has been computed out to this many decay lengths, sqrt(D/λ); a field
+# whose decay length is so long that this reaches past the grid has no kernel (it takes the transforms).
+KERNEL_REACH_LENGTHS = 30
 
 
 class CytokineFieldParams(Params):
@@ -88,7 +91,8 @@ class Fields:
             gain = -np.expm1(-mu * dt_min) / mu  # μ > 0 always: every field decays
             if diffusion_um2_per_min > 0:
                 self._spectra[name] = np.zeros(shape, dtype=np.float32)
-                if np.exp(-decay_per_min * dt_min) < QUASI_STEADY_MEMORY:
+                reach_sites = KERNEL_REACH_LENGTHS * np.sqrt(diffusion_um2_per_min / decay_per_min) / site_um
+                if np.exp(-decay_per_min * dt_min) < QUASI_STEADY_MEMORY and reach_sites <= max(shape):
                     self._kernels[name] = _Kernel.of(diffusion_um2_per_min, decay_per_min, dt_min, site_um, shape)
             self._propagators[name] = (keep.astype(np.float32), gain.astype(np.float32))
 
@@ -162,7 +166,7 @@ class _Kernel:
            shape: tuple[int, int]) -> _Kernel:
         # The response on a grid wide enough that its own edges do not matter, by the same exact step.
         length_sites = np.sqrt(diffusion_um2_per_min / decay_per_min) / site_um
-        half = int(np.ceil(30 * length_sites)) + 2
+        half = int(np.ceil(KERNEL_REACH_LENGTHS * length_sites)) + 2
         n = 2 * half + 1
         kappa = _neumann_laplacian_eigenvalues((n, n), site_um)
         mu = diffusion_um2_per_min * kappa + decay_per_min

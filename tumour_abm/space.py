@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from mesa.discrete_space import Cell, OrthogonalMooreGrid
+from mesa.discrete_space import Cell, CellCollection, OrthogonalMooreGrid
 from mesa.discrete_space.discrete_space import DiscreteSpace
 
 from .params import ASSUMED, Params, param
@@ -105,8 +105,6 @@ class TissueGrid(OrthogonalMooreGrid):
     @property
     def all_cells(self):
         """Every site (made now, if not yet asked for: costly on a large grid)."""
-        from mesa.discrete_space import CellCollection
-
         return CellCollection({cell: cell._agents for cell in self._celllist}, random=self.random)
 
     def __iter__(self):

@@ -40,10 +40,6 @@ class RowStore:
     def capacity(self) -> int:
         return len(self.columns["alive"])
 
-    def add_column(self, name: str, dtype: type, fill: object) -> None:
-        self._spec[name] = (dtype, fill)
-        self.columns[name] = np.full(self.capacity, fill, dtype=dtype)
-
     def new_rows(self, n: int) -> np.ndarray:
         """n rows for new cells, every column at its fill value but for the caller's writes."""
         reuse = [self._free.pop() for _ in range(min(n, len(self._free)))]
