@@ -10,7 +10,7 @@ from tumour_abm.runner import run
 
 
 STATE = {  # each immune type's state attributes, as its Mesa agents show them and its columns hold them
-    "nk": ("nkg2a", "granules", "active", "engaged"),
+    "nk": ("nkg2a", "granules", "engaged"),
     "car_t": ("divisions", "activated_h", "engagements", "load", "nkg2a", "exhausted", "target", "bound_until_h",
               "engaged"),
     "macrophages": ("m2", "engaged"),

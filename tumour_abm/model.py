@@ -15,7 +15,7 @@ from .cells.nk import NKPopulation
 from .fields import Fields
 from .reporters import TIMESERIES
 from .scenario import Scenario
-from .space import count_neighbours, make_grid, padded_flat, place_vessels
+from .space import count_neighbours, make_grid, next_to, place_vessels
 from .therapy.products import TherapyPlan
 from .therapy.schedule import resolve_events
 
@@ -180,7 +180,7 @@ class TumourModel(mesa.Model):
         """Sites next to a cancer cell (where a walking killer stops), computed once per step, as a padded flat
         map (`space.padded_flat`)."""
         if self._near_cancer is None or self._near_cancer[0] != self.steps:
-            self._near_cancer = (self.steps, padded_flat(count_neighbours(self.cancer.row_at >= 0) > 0, False))
+            self._near_cancer = (self.steps, next_to(self.cancer.row_at >= 0))
         return self._near_cancer[1]
 
     def _next_to_m2(self) -> np.ndarray | None:

@@ -140,6 +140,18 @@ def count_neighbours(mask: np.ndarray) -> np.ndarray:
     return total
 
 
+def next_to(mask: np.ndarray) -> np.ndarray:
+    """Sites with a Moore neighbour in `mask` (where a walking cell meets one), as a padded flat map."""
+    return padded_flat(count_neighbours(mask) > 0, False)
+
+
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Which entries are the first with their key (claimants in turn order: who gets a contested site)."""
+    first = np.zeros(len(keys), dtype=bool)
+    first[np.unique(keys, return_index=True)[1]] = True
+    return first
+
+
 def moore_dilate(mask: np.ndarray) -> np.ndarray:
     """Sites that are in `mask` or next to a site in it (Moore neighbourhood), by slicing."""
     return (count_neighbours(mask) > 0) | mask
@@ -197,8 +209,7 @@ def claim_neighbours(centres: np.ndarray, open_: np.ndarray, height: int, rng: n
         if not len(waiting):
             break
         pick = around[waiting, column]
-        first = np.zeros(len(waiting), dtype=bool)
-        first[np.unique(pick, return_index=True)[1]] = True
+        first = first_of_each(pick)
         won = waiting[first]
         open_[pick[first]] = False
         taken[won] = pick[first]

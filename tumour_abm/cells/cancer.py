@@ -309,7 +309,7 @@ class CancerPopulation(SitedPopulation):
     def _divide(self, parents: np.ndarray, free: np.ndarray) -> None:
         """Place each daughter on a random free neighbour, parents in random order; a parent whose room was taken
         by the daughters before it does not divide."""
-        sites = claim_free_neighbours(np.stack([self.x[parents], self.y[parents]], axis=1).astype(np.int64), free, self.rng)
+        sites = claim_free_neighbours(self.sites(parents), free, self.rng)
         placed = sites[:, 0] >= 0
         if placed.any():
             self.add(sites[placed, 0], sites[placed, 1], parents=parents[placed])

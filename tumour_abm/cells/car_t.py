@@ -8,10 +8,9 @@ import numpy as np
 
 from ..params import ASSUMED, param
 from ..rules import drug_effect, hill, per_step_probability
-from ..space import claim_free_neighbours, count_neighbours, padded_flat
+from ..space import claim_free_neighbours, next_to
 from .cancer import AntigenName
 from .columns import column_attribute
-from .contact import kill_probability, target_nets
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
@@ -143,7 +142,7 @@ class CarTPopulation(ImmunePopulation):
             pd1_blockade=m.therapy.pd1_blockade, tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
             nkg2a=nkg2a, hla_e=cancer.hla_e(t), nkg2a_blockade=m.therapy.nkg2a_blockade,
         )
-        kills, gone = self.contact(targets, kill_probability(hazard, m.dt_h, target_nets(m, targets), m.net_shield))
+        kills, gone = self.contact(targets, hazard)
         engaging = (targets >= 0) & ~gone
         idle = ~bound & ~engaging
         e = rows[engaging]
@@ -185,8 +184,7 @@ class CarTPopulation(ImmunePopulation):
         """Next to a cancer cell carrying the CAR's antigen (antigen-negative cells are never targets)."""
         cancer = self.model.cancer
         antigen = cancer.antigen[self.params.target_antigen]
-        target_sites = (cancer.row_at >= 0) & (antigen[np.maximum(cancer.row_at, 0)] > 0)
-        return padded_flat(count_neighbours(target_sites) > 0, False)
+        return next_to((cancer.row_at >= 0) & (antigen[np.maximum(cancer.row_at, 0)] > 0))
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         rate = self.params.ifng_per_h * (1.0 - self.drug.impairment)

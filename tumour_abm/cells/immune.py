@@ -18,7 +18,7 @@ from ..params import Params, param
 from ..rules import per_step_probability
 from ..space import padded_flat, padded_index, unpad
 from .columns import CellView, RowStore, SitedPopulation, column_attribute
-from .contact import first_claims, neighbour_targets
+from .contact import first_claims, kill_probability, neighbour_targets, target_nets
 from .motility import place, walk
 
 
@@ -140,11 +140,14 @@ class ImmunePopulation(SitedPopulation):
         """What the cells do with the target next to each (a cancer row, or −1); by default nothing."""
         self.store["engaged"][rows] = False
 
-    def contact(self, targets: np.ndarray, p_kill: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Resolve this step's synapses in turn order: (kills, gone). `kills` marks the cells that kill their target;
-        `gone` those whose target was killed by a cell before them, which therefore meet no target this step."""
+    def contact(self, targets: np.ndarray, hazard_per_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Resolve this step's synapses in turn order, each cell killing its target with its hazard (shielded by
+        NETs on the target's site): (kills, gone). `kills` marks the cells that kill their target; `gone` those whose
+        target was killed by a cell before them, which therefore meet no target this step."""
+        m = self.model
+        p_kill = kill_probability(hazard_per_h, m.dt_h, target_nets(m, targets), m.net_shield)
         tries = targets >= 0
-        success = tries & (self.model.rng.random(len(targets)) < p_kill)
+        success = tries & (m.rng.random(len(targets)) < p_kill)
         winner = first_claims(targets, success)
         kills = success & (winner == np.arange(len(targets)))
         gone = tries & (winner >= 0) & (winner < np.arange(len(targets)))

@@ -10,7 +10,6 @@ import numpy as np
 from ..params import ASSUMED, param
 from ..rules import drug_effect, hill, per_step_probability
 from .columns import column_attribute
-from .contact import kill_probability, target_nets
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
@@ -117,7 +116,7 @@ class MacrophagePopulation(ImmunePopulation):
             il10=m.fields["il10"][store["x"][rows], store["y"][rows]],
             hla_e=cancer.hla_e(t) if p.lilrb1_hypothesis else 0.0,
         )
-        kills, gone = self.contact(targets, kill_probability(rate, m.dt_h, target_nets(m, targets), m.net_shield))
+        kills, gone = self.contact(targets, rate)
         store["engaged"][rows] = (targets >= 0) & ~gone
         cancer.kill(targets[kills], "macrophage")
 

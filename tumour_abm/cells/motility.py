@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..space import MOORE_OFFSETS, claim_neighbours, neighbour_offsets
+from ..space import MOORE_OFFSETS, claim_neighbours, first_of_each, neighbour_offsets
 
 
 class Uphill:
@@ -97,8 +97,7 @@ def place(start: np.ndarray, ends: np.ndarray, open_: np.ndarray, height: int, r
     moving = np.flatnonzero(ends != start)
     if not len(moving):
         return final
-    first = np.zeros(len(moving), dtype=bool)
-    first[np.unique(ends[moving], return_index=True)[1]] = True
+    first = first_of_each(ends[moving])
     winners, losers = moving[first], moving[~first]
     open_[start[winners]] = True
     open_[ends[winners]] = False

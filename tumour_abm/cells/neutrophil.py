@@ -9,6 +9,7 @@ import numpy as np
 
 from ..params import ASSUMED, param
 from ..rules import hill, per_step_probability
+from ..space import count_neighbours
 from ..therapy.pd import EffectCompartment
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
@@ -97,14 +98,10 @@ class NeutrophilPopulation(ImmunePopulation):
         if not len(xs):
             return
         nets = self.model.fields["nets"]
-        w, h = nets.shape
-        deposit = np.zeros_like(nets)
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                x, y = xs + dx, ys + dy
-                inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-                np.add.at(deposit, (x[inside], y[inside]), self.params.net_deposit)
-        np.minimum(nets + deposit, 1.0, out=nets)
+        made = np.zeros(nets.shape, dtype=bool)
+        made[xs, ys] = True  # one cell per site: at most one NET a site
+        covering = count_neighbours(made) + made  # how many of this step's NETs cover each site
+        np.minimum(nets + np.float32(self.params.net_deposit) * covering, 1.0, out=nets)
         self.events["nets_formed"] += len(xs)
 
     def nets_active(self) -> int:

@@ -12,7 +12,6 @@ import numpy as np
 from ..params import ASSUMED, param
 from ..rules import hill, per_step_probability
 from .columns import column_attribute
-from .contact import kill_probability, target_nets
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
@@ -70,11 +69,15 @@ def nk_kill_hazards(
 
 
 class NKCell(ImmuneCell):
-    """An NK cell: NKG2A+ or not, with the granules it has left; `active` while it engages a target."""
+    """An NK cell: NKG2A+ or not, with the granules it has left; active (secreting IFN-γ) while it engages a
+    target."""
 
     nkg2a = column_attribute("nkg2a", bool, "NKG2A+ (inhibited by HLA-E)")
     granules = column_attribute("granules", int, "granzyme kills left")
-    active = column_attribute("active", bool, "engaged a target this step: secretes IFN-γ")
+
+    @property
+    def active(self) -> bool:
+        return self.engaged
 
     @property
     def exhausted(self) -> bool:
@@ -84,7 +87,7 @@ class NKCell(ImmuneCell):
 class NKPopulation(ImmunePopulation):
     agent_class = NKCell
     label = "nk"
-    columns = {"nkg2a": (bool, False), "granules": (np.int32, 0), "active": (bool, False)}
+    columns = {"nkg2a": (bool, False), "granules": (np.int32, 0)}
 
     def __init__(self, model, params: NKParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
@@ -124,8 +127,8 @@ class NKPopulation(ImmunePopulation):
             has_granules=store["granules"][rows] > 0,
         )
         total = granzyme + trail
-        kills, gone = self.contact(targets, kill_probability(total, m.dt_h, target_nets(m, targets), m.net_shield))
-        store["engaged"][rows] = store["active"][rows] = (targets >= 0) & ~gone
+        kills, gone = self.contact(targets, total)
+        store["engaged"][rows] = (targets >= 0) & ~gone
         # Competing mechanisms: which one killed is in proportion to their hazards.
         by_granzyme = kills & (m.rng.random(len(rows)) * total < granzyme)
         store["granules"][rows[by_granzyme]] -= 1
@@ -136,4 +139,4 @@ class NKPopulation(ImmunePopulation):
         return self.model.near_cancer()
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
-        return [(self.sites_where("active"), {"ifng": self.params.ifng_per_h})]
+        return [(self.sites_where("engaged"), {"ifng": self.params.ifng_per_h})]  # engaged NK cells are active
