@@ -162,17 +162,17 @@ class TumourModel(mesa.Model):
 
     def _update_fields(self) -> None:
         p = self.spec.cancer
-        releases = [(self.cancer.sites(), {"chemokine": p.chemokine_per_h, "tgfb": p.tgfb_per_h})]
-        for population in self.immune:
-            releases += population.secretion()
         shape = self.vessels.shape
-        sources = []
-        for sites, per_cell_per_h in releases:
-            if len(sites) and any(rate > 0 for rate in per_cell_per_h.values()):
-                cells_per_site = np.bincount(sites[:, 0] * shape[1] + sites[:, 1], minlength=shape[0] * shape[1])
-                per_min = {name: rate / 60.0 for name, rate in per_cell_per_h.items()}
-                sources.append((cells_per_site.reshape(shape).astype(np.float32), per_min))
-        self.fields.step(sources)
+        # One cell per site: a population's cells per site is 1 on its sites, 0 elsewhere.
+        sources = [((self.cancer.row_at >= 0).astype(np.float32), {"chemokine": p.chemokine_per_h, "tgfb": p.tgfb_per_h})]
+        for population in self.immune:
+            for sites, per_cell_per_h in population.secretion() if population.count() else ():
+                if len(sites) and any(rate > 0 for rate in per_cell_per_h.values()):
+                    cells_per_site = np.zeros(shape, dtype=np.float32)
+                    cells_per_site[sites[:, 0], sites[:, 1]] = 1.0
+                    sources.append((cells_per_site, per_cell_per_h))
+        self.fields.step([(amount, {name: rate / 60.0 for name, rate in per_cell_per_h.items()})
+                          for amount, per_cell_per_h in sources])
         if any(population.count() for population in self.immune):  # immune cells follow the chemokine
             self.uphill = Uphill(self.fields["chemokine"])
 

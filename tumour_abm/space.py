@@ -7,6 +7,7 @@ from mesa.discrete_space import Cell, CellCollection, OrthogonalMooreGrid
 from mesa.discrete_space.discrete_space import DiscreteSpace
 
 from .params import ASSUMED, Params, param
+from .turns import claim_each
 
 # Moore neighbourhood offsets, in a fixed order so that neighbour choices are reproducible.
 MOORE_OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)], dtype=np.int64)
@@ -145,18 +146,6 @@ def next_to(mask: np.ndarray) -> np.ndarray:
     return padded_flat(count_neighbours(mask) > 0, False)
 
 
-def first_of_each(keys: np.ndarray) -> np.ndarray:
-    """Which entries are the first with their key (claimants in turn order: who gets a contested site)."""
-    first = np.zeros(len(keys), dtype=bool)
-    first[np.unique(keys, return_index=True)[1]] = True
-    return first
-
-
-def moore_dilate(mask: np.ndarray) -> np.ndarray:
-    """Sites that are in `mask` or next to a site in it (Moore neighbourhood), by slicing."""
-    return (count_neighbours(mask) > 0) | mask
-
-
 _MOORE = tuple((int(dx), int(dy)) for dx, dy in MOORE_OFFSETS)
 
 
@@ -190,41 +179,16 @@ def unpad(flat: np.ndarray, height: int) -> np.ndarray:
     return np.stack([flat // (height + 2) - 1, flat % (height + 2) - 1], axis=1)
 
 
-def claim_neighbours(centres: np.ndarray, open_: np.ndarray, height: int, rng: np.random.Generator,
-                     vacate: np.ndarray | None = None) -> np.ndarray:
-    """A free Moore neighbour of each centre for claimants listed in turn order (a dividing cell's daughter, a
-    walker whose site was taken), or −1 where none is left. Sites are padded flat indices (`padded_flat`) of a
-    grid `height` sites high; `open_` is kept current.
-
-    Each round every claimant still waiting picks a random free neighbour, the first claimant of each site gets
-    it, and the others pick again among what is left: for two claimants of one site this is exactly as if they had
-    chosen one after another (the second gets each remaining site with equal chance). A claimant that gets a site
-    frees its `vacate` site (a walker leaving its old one)."""
-    taken = np.full(len(centres), -1, dtype=np.int64)
-    around = centres[:, None] + neighbour_offsets(height)[None, :]
-    waiting = np.arange(len(centres))
-    while len(waiting):
-        column, some = pick_valid(open_[around[waiting]], rng)
-        waiting, column = waiting[some], column[some]
-        if not len(waiting):
-            break
-        pick = around[waiting, column]
-        first = first_of_each(pick)
-        won = waiting[first]
-        open_[pick[first]] = False
-        taken[won] = pick[first]
-        if vacate is not None:
-            open_[vacate[won]] = True
-        waiting = waiting[~first]
-    return taken
-
-
 def claim_free_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`claim_neighbours` for sites as (x, y) pairs (n × 2) on a `free` map, which is kept current; (−1, −1) where
+    """A free Moore neighbour of each centre (n × 2) for claimants listed in turn order (a dividing cell's
+    daughter), one after another (`turns.claim_each`), on a `free` map, which is kept current; (−1, −1) where
     no site was left."""
     h = free.shape[1]
     open_ = padded_flat(free, False)
-    taken = claim_neighbours(padded_index(centres, h), open_, h, rng)
+    n = len(centres)
+    taken = np.empty(n, dtype=np.int64)
+    none = np.full(n, -1, dtype=np.int64)
+    claim_each(none, padded_index(centres, h), none, open_, neighbour_offsets(h), rng.random(n), taken)
     placed = taken >= 0
     chosen = np.where(placed[:, None], unpad(taken, h), -1)
     free[chosen[placed, 0], chosen[placed, 1]] = False

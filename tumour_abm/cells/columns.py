@@ -22,6 +22,7 @@ class RowStore:
         self._spec = {"alive": (bool, False), "x": (np.int32, 0), "y": (np.int32, 0), "agent": (object, None), **spec}
         self.n_rows = 0
         self._free: list[int] = []
+        self._live: np.ndarray | None = None  # rows of living cells, until a cell is born or freed
         self.columns: dict[str, np.ndarray] = {}
         self._grow(max(capacity, 1))
 
@@ -53,14 +54,23 @@ class RowStore:
                 self.columns[name][rows[: len(reuse)]] = fill
         return rows
 
+    def revive(self, rows: np.ndarray) -> None:
+        """Mark new cells' rows as living (once their state is written)."""
+        self.columns["alive"][rows] = True
+        self._live = None
+
     def free_rows(self, rows: np.ndarray) -> None:
+        self._live = None
         self.columns["alive"][rows] = False
         self.columns["agent"][rows] = None
         self._free.extend(int(r) for r in rows)
 
     def rows(self) -> np.ndarray:
-        """The rows of living cells, in ascending order."""
-        return np.flatnonzero(self.columns["alive"][: self.n_rows])
+        """The rows of living cells, in ascending order (read-only: it is kept until a cell is born or freed)."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.columns["alive"][: self.n_rows])
+            self._live.flags.writeable = False
+        return self._live
 
     def without_views(self) -> np.ndarray:
         """Rows of living cells whose Mesa agent has not been made yet."""
@@ -68,9 +78,9 @@ class RowStore:
         return rows[np.equal(self.columns["agent"][rows], None)]
 
     def count(self, mask_column: str | None = None, value=True) -> int:
-        alive = self.columns["alive"][: self.n_rows]
         if mask_column is None:
-            return int(alive.sum())
+            return len(self.rows())
+        alive = self.columns["alive"][: self.n_rows]
         return int((alive & (self.columns[mask_column][: self.n_rows] == value)).sum())
 
 
@@ -126,12 +136,14 @@ class SitedPopulation:
     def sites(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The sites (n × 2) of `rows`, or of every living cell."""
         rows = self.store.rows() if rows is None else rows
-        return np.stack([self.store["x"][rows], self.store["y"][rows]], axis=1).astype(np.int64)
+        out = np.empty((len(rows), 2), dtype=np.int64)
+        out[:, 0], out[:, 1] = self.store["x"][rows], self.store["y"][rows]
+        return out
 
     def occupy(self, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
         """New cells at rows take their sites (the caller has filled their state)."""
         self.store["x"][rows], self.store["y"][rows] = x, y
-        self.store["alive"][rows] = True
+        self.store.revive(rows)
         self.row_at[x, y] = rows
         self.model.grid.empty.data[x, y] = False
 

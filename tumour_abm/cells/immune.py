@@ -4,8 +4,8 @@ live in its module (nk, car_t, ...).
 
 Order within a phase: the cells of a population take their turns in a random order drawn each step (their
 priority). Where two cells compete — two killers on one target, two walkers for one site — the one earlier in that
-order wins, as if they had acted one after another in it (exactly so for kills; walkers that lost their site choose
-another after all winners have moved, in rounds, see `space.claim_neighbours`).
+order wins, as if they had acted one after another in it: kills are resolved by the first success per target,
+walkers' sites one walker after another (`turns.claim_each`).
 """
 
 from __future__ import annotations

@@ -106,18 +106,22 @@ class MacrophagePopulation(ImmunePopulation):
         return ~dies
 
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
-        """M1 cells phagocytose a neighbouring cancer cell; M2 cells do not attack."""
+        """M1 cells phagocytose a neighbouring cancer cell; M2 cells do not attack. Only M1 cells next to a target
+        are computed (in their turn order)."""
         m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
-        targets = np.where(store["m2"][rows], -1, targets)
-        t = np.maximum(targets, 0)
+        store["engaged"][rows] = False
+        meets = (targets >= 0) & ~store["m2"][rows]
+        rows, targets = rows[meets], targets[meets]
+        if not len(rows):
+            return
         rate = phagocytosis_per_h(
             p,
-            opsonisation=m.therapy.opsonisation(cancer.antigen, t),
+            opsonisation=m.therapy.opsonisation(cancer.antigen, targets),
             il10=m.fields["il10"][store["x"][rows], store["y"][rows]],
-            hla_e=cancer.hla_e(t) if p.lilrb1_hypothesis else 0.0,
+            hla_e=cancer.hla_e(targets) if p.lilrb1_hypothesis else 0.0,
         )
         kills, gone = self.contact(targets, rate)
-        store["engaged"][rows] = (targets >= 0) & ~gone
+        store["engaged"][rows] = ~gone
         cancer.kill(targets[kills], "macrophage")
 
     def stop_mask(self) -> np.ndarray:

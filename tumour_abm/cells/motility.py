@@ -10,41 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..space import MOORE_OFFSETS, claim_neighbours, first_of_each, neighbour_offsets
+from ..space import neighbour_offsets
+from ..turns import claim_each, walk_each
 
 
 class Uphill:
-    """For each site, the Moore step towards higher values of a field, as an offset in the padded flat index
-    space that `walk` moves in (0 where the field is flat). Taken once a step, in the field's own float32."""
+    """The field walkers climb (the chemokine), read where they are: the step towards higher values is taken at a
+    walker's site when it needs it (`turns.walk_each`), in the field's own float32."""
 
     def __init__(self, field: np.ndarray):
+        self.field = np.ascontiguousarray(field, dtype=np.float32)
         self.shape = field.shape
-        gx, gy = _gradient(field)
-        scale = np.maximum(np.abs(gx), np.abs(gy))
-        # A component counts when it is at least half the larger one (diagonal moves for diagonal gradients):
-        # +1 or −1 by its sign, 0 when it is smaller.
-        half = 0.5 * scale
-        sx = (gx >= half).astype(np.int64) - (gx <= -half)
-        sy = (gy >= half).astype(np.int64) - (gy <= -half)
-        # Flat: differences at the level of the field's rounding are no direction.
-        flat = scale <= 8 * np.finfo(gx.dtype).eps * max(float(np.abs(field).max()), 1e-30)
-        sx *= self.shape[1] + 2
-        sx += sy
-        sx[flat] = 0
-        self.offset = np.zeros((self.shape[0] + 2, self.shape[1] + 2), dtype=np.int64)
-        self.offset[1:-1, 1:-1] = sx
-        self.offset = self.offset.ravel()
-
-
-def _gradient(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.gradient's central differences (one-sided at the edges) by slicing, in the field's dtype."""
-    half = field.dtype.type(0.5)
-    gx, gy = np.empty_like(field), np.empty_like(field)
-    gx[1:-1] = (field[2:] - field[:-2]) * half
-    gx[0], gx[-1] = field[1] - field[0], field[-1] - field[-2]
-    gy[:, 1:-1] = (field[:, 2:] - field[:, :-2]) * half
-    gy[:, 0], gy[:, -1] = field[:, 1] - field[:, 0], field[:, -1] - field[:, -2]
-    return gx, gy
+        # Differences at the level of the field's rounding are no direction.
+        self.flat_below = np.float32(8 * np.finfo(np.float32).eps * max(float(np.abs(self.field).max()), 1e-30))
 
 
 def walk(
@@ -56,53 +34,34 @@ def walk(
     halt: np.ndarray | None,
     open_: np.ndarray,
 ) -> np.ndarray:
-    """End sites of biased random walks from `start`; all cells advance together, sub-move by sub-move, and only
-    the cells still walking are computed. Sites are padded flat indices (`space.padded_flat`): a sub-move into a
+    """End sites of biased random walks from `start` (`turns.walk_each`). Sites are padded flat indices (`space.padded_flat`): a sub-move into a
     site that is not `open_` (taken, a vessel, off the grid) is not made (the cell waits that sub-move); a cell
     stops once a sub-move leaves it on a `halt` site."""
     n = len(start)
     moves = np.floor(sites_per_step).astype(np.int64) + (rng.random(n) < sites_per_step % 1.0)
-    longest = int(moves.max(initial=0))
+    total = int(moves.sum())
     pos = start.copy()
-    if longest == 0:
+    if total == 0:
         return pos
-    offsets = neighbour_offsets(uphill.shape[1])
-    random_step = offsets[rng.integers(len(MOORE_OFFSETS), size=(longest, n))]
-    follow = rng.random((longest, n)) < bias
-    walking = np.flatnonzero(moves > 0)
-    # A cell with no open neighbour cannot make any sub-move (the sites do not change during the walk): skip it.
-    walking = walking[open_[start[walking, None] + offsets[None, :]].any(axis=1)]
-    for k in range(longest):
-        here = pos[walking]
-        up = uphill.offset[here]
-        target = here + np.where(follow[k, walking] & (up != 0), up, random_step[k, walking])
-        target = np.where(open_[target], target, here)
-        pos[walking] = target
-        still = moves[walking] > k + 1
-        if halt is not None:
-            still &= ~halt[target]
-        walking = walking[still]
-        if not len(walking):
-            break
+    # A random byte's low three bits are a uniform choice among the eight neighbours.
+    directions = np.frombuffer(bytearray(rng.bytes(total)), dtype=np.uint8)
+    follow = rng.random(total, dtype=np.float32) < bias
+    use_halt = halt is not None
+    walk_each(pos, moves, directions, follow, neighbour_offsets(uphill.shape[1]), uphill.field, uphill.flat_below,
+              open_, halt if use_halt else open_, use_halt)
     return pos
 
 
 def place(start: np.ndarray, ends: np.ndarray, open_: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
     """Final sites (padded flat indices) of walkers listed in turn order: each gets the end of its walk if no
     walker before it claimed that site; a walker that lost its site takes a random free neighbour of it, or stays
-    where it is. `open_` is kept current as cells move.
-
-    All winners move at once; the few losers then claim neighbours in rounds (`claim_neighbours`)."""
-    final = start.copy()
+    where it is. `open_` is kept current as cells move (one after another, `turns.claim_each`)."""
     moving = np.flatnonzero(ends != start)
+    final = start.copy()
     if not len(moving):
         return final
-    first = first_of_each(ends[moving])
-    winners, losers = moving[first], moving[~first]
-    open_[start[winners]] = True
-    open_[ends[winners]] = False
-    final[winners] = ends[winners]
-    if len(losers):
-        taken = claim_neighbours(ends[losers], open_, height, rng, vacate=start[losers])
-        final[losers[taken >= 0]] = taken[taken >= 0]
+    taken = np.empty(len(moving), dtype=np.int64)
+    claim_each(ends[moving], ends[moving], start[moving], open_, neighbour_offsets(height),
+               rng.random(len(moving)), taken)
+    final[moving[taken >= 0]] = taken[taken >= 0]
     return final

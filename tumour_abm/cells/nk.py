@@ -112,15 +112,20 @@ class NKPopulation(ImmunePopulation):
         return alive
 
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
-        """Each NK cell weighs its target's signals; a kill is by granzyme or TRAIL in proportion to their hazards."""
+        """Each NK cell weighs its target's signals; a kill is by granzyme or TRAIL in proportion to their hazards.
+        Only the cells next to a target are computed (in their turn order)."""
         m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
-        t = np.maximum(targets, 0)
+        store["engaged"][rows] = False
+        meets = targets >= 0
+        rows, targets = rows[meets], targets[meets]
+        if not len(rows):
+            return
         granzyme, trail = nk_kill_hazards(
             p,
             nkg2a=store["nkg2a"][rows].astype(np.float64),
-            hla_e=cancer.hla_e(t),
-            trail_r=cancer.trail_r(t),
-            opsonisation=m.therapy.opsonisation(cancer.antigen, t),
+            hla_e=cancer.hla_e(targets),
+            trail_r=cancer.trail_r(targets),
+            opsonisation=m.therapy.opsonisation(cancer.antigen, targets),
             tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
             nk_impairment=m.therapy.nk_impairment,
             nkg2a_blockade=m.therapy.nkg2a_blockade,
@@ -128,7 +133,7 @@ class NKPopulation(ImmunePopulation):
         )
         total = granzyme + trail
         kills, gone = self.contact(targets, total)
-        store["engaged"][rows] = (targets >= 0) & ~gone
+        store["engaged"][rows] = ~gone
         # Competing mechanisms: which one killed is in proportion to their hazards.
         by_granzyme = kills & (m.rng.random(len(rows)) * total < granzyme)
         store["granules"][rows[by_granzyme]] -= 1

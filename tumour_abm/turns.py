@@ -1,0 +1,108 @@
+"""Rules that are sequential by nature, compiled: cells taking their turns one after another, each seeing what the
+ones before it did (a walker's site, a daughter's site). numpy cannot express "one after another" without a Python
+loop over cells; these loops run compiled (numba, cached on disk after the first run) at C speed.
+
+Every random number is drawn beforehand by the caller from the model's generator, so a run depends only on its
+seed, and the order of draws does not depend on what the cells did. Sites are padded flat indices
+(`space.padded_flat`): a neighbour is a fixed offset and the border is never open.
+
+The loops are compiled for their argument types when this module is imported (from the on-disk cache after the
+first time), so a run's time is the model's own; `python -X importtime` shows the start-up cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit("int64(float32[:, :], int64, int64, float32, int64)", cache=True)
+def _uphill_offset(field, x, y, flat_below, padded_height):
+    """The Moore step towards higher `field` at site (x, y), as a padded flat offset; 0 where it is flat.
+
+    The gradient is np.gradient's (central differences, one-sided at the edges), in the field's own float32. A
+    component counts when it is at least half the larger one (diagonal moves for diagonal gradients)."""
+    w, h = field.shape
+    half = np.float32(0.5)
+    if w < 2:
+        gx = np.float32(0.0)
+    elif x == 0:
+        gx = field[1, y] - field[0, y]
+    elif x == w - 1:
+        gx = field[w - 1, y] - field[w - 2, y]
+    else:
+        gx = (field[x + 1, y] - field[x - 1, y]) * half
+    if h < 2:
+        gy = np.float32(0.0)
+    elif y == 0:
+        gy = field[x, 1] - field[x, 0]
+    elif y == h - 1:
+        gy = field[x, h - 1] - field[x, h - 2]
+    else:
+        gy = (field[x, y + 1] - field[x, y - 1]) * half
+    scale = max(abs(gx), abs(gy))
+    if scale <= flat_below:
+        return 0
+    limit = scale * half
+    sx = (1 if gx >= limit else 0) - (1 if gx <= -limit else 0)
+    sy = (1 if gy >= limit else 0) - (1 if gy <= -limit else 0)
+    return sx * padded_height + sy
+
+
+@njit("void(int64[:], int64[:], uint8[:], boolean[:], int64[:], float32[:, :], float32, boolean[:], boolean[:], boolean)",
+      cache=True)
+def walk_each(pos, moves, directions, follow, offsets, field, flat_below, open_, halt, use_halt):
+    """Biased random walks, in place on `pos`. Walker i makes moves[i] sub-moves, and its draws are the next
+    moves[i] entries of `directions` and `follow` (walker after walker): a sub-move goes up `field` when it
+    follows and the field is not flat there, else to the Moore neighbour offsets[direction % 8]; a sub-move into
+    a site that is not open is not made (the cell waits it out); with `use_halt`, a walker stops once it is on a
+    `halt` site.
+
+    The open map does not change during the walks (where the walkers end is settled afterwards, in turn order, by
+    `claim_each`), so each walk is independent of the others."""
+    padded_height = field.shape[1] + 2
+    k = 0
+    for i in range(pos.shape[0]):
+        p = pos[i]
+        for j in range(moves[i]):
+            step = offsets[directions[k + j] & 7]
+            if follow[k + j]:
+                up = _uphill_offset(field, p // padded_height - 1, p % padded_height - 1, flat_below, padded_height)
+                if up != 0:
+                    step = up
+            if open_[p + step]:
+                p += step
+            if use_halt and halt[p]:
+                break
+        k += moves[i]
+        pos[i] = p
+
+
+@njit("void(int64[:], int64[:], int64[:], boolean[:], int64[:], float64[:], int64[:])", cache=True)
+def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
+    """Claimants in turn order, one after another: claimant i takes site wanted[i] if it is open (wanted[i] < 0:
+    it wants none in particular), else a random open Moore neighbour of fallback_centres[i] (the draws[i]-th
+    share of them), else nothing (taken[i] = −1). A claimant that takes a site leaves its `leave` site (≥ 0),
+    which opens for those after it. `open_` is kept current."""
+    for i in range(wanted.shape[0]):
+        site = wanted[i]
+        if site < 0 or not open_[site]:
+            centre = fallback_centres[i]
+            count = 0
+            for o in offsets:
+                if open_[centre + o]:
+                    count += 1
+            site = -1
+            if count > 0:
+                pick = int(draws[i] * count)
+                for o in offsets:
+                    if open_[centre + o]:
+                        if pick == 0:
+                            site = centre + o
+                            break
+                        pick -= 1
+        taken[i] = site
+        if site >= 0:
+            open_[site] = False
+            if leave[i] >= 0:
+                open_[leave[i]] = True
