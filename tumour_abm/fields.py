@@ -126,6 +126,8 @@ class Fields:
         for name, u in self.layers.items():
             keep, gain = self._propagators[name]
             if name in by_kernel:
+                if not feeds[name] and not u.any():
+                    continue  # no source and nothing left: the response stays zero
                 u[...] = self._kernels[name].respond(feeds[name])
                 self._spectra[name][...] = 0.0  # the past is forgotten within the step: no state carried
             elif name in self._spectra:

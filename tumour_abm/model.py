@@ -67,7 +67,7 @@ class TumourModel(mesa.Model):
             self.note_shortfall(f"{population.label}.initial_count", asked, len(population.seed()))
         self._infuse(-np.inf, 0.0)
         self.uphill = Uphill(self.fields["chemokine"])
-        self._near_cancer: tuple[int, np.ndarray] | None = None
+        self._near_cancer: tuple[int, np.ndarray | None] | None = None
 
         self.datacollector = mesa.DataCollector(model_reporters={k: r.measure for k, r in TIMESERIES.items()})
         self._record_every = max(1, int(round(scenario.output.record_every_h / self.dt_h)))
@@ -176,11 +176,12 @@ class TumourModel(mesa.Model):
         if any(population.count() for population in self.immune):  # immune cells follow the chemokine
             self.uphill = Uphill(self.fields["chemokine"])
 
-    def near_cancer(self) -> np.ndarray:
+    def near_cancer(self) -> np.ndarray | None:
         """Sites next to a cancer cell (where a walking killer stops), computed once per step, as a padded flat
-        map (`space.padded_flat`)."""
+        map (`space.padded_flat`); None when there is no cancer cell."""
         if self._near_cancer is None or self._near_cancer[0] != self.steps:
-            self._near_cancer = (self.steps, next_to(self.cancer.row_at >= 0))
+            near = next_to(self.cancer.row_at >= 0) if self.cancer.n_alive else None
+            self._near_cancer = (self.steps, near)
         return self._near_cancer[1]
 
     def _next_to_m2(self) -> np.ndarray | None:

@@ -176,7 +176,15 @@ def pick_valid(valid: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
 
 def unpad(flat: np.ndarray, height: int) -> np.ndarray:
     """Sites (n × 2) from padded flat indices."""
-    return np.stack([flat // (height + 2) - 1, flat % (height + 2) - 1], axis=1)
+    return np.stack(unpad_xy(flat, height), axis=1)
+
+
+def unpad_xy(flat: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The x and y of sites from padded flat indices."""
+    x, y = np.divmod(flat, height + 2)
+    x -= 1
+    y -= 1
+    return x, y
 
 
 def claim_free_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -293,6 +293,8 @@ class CancerPopulation(SitedPopulation):
             self.kill(dying[by_drug], "drug")
             self.kill(dying[~by_drug], "basal")
             rows = rows[~dies]
+        if not len(rows):
+            return
 
         free = self.model.grid.empty.data & placeable
         # Only cells with room can divide (contact inhibition): the interior of a mass is never drawn.

@@ -180,9 +180,11 @@ class CarTPopulation(ImmunePopulation):
     def target_requirement(self) -> np.ndarray:
         return self.model.cancer.antigen[self.params.target_antigen]
 
-    def stop_mask(self) -> np.ndarray:
+    def stop_mask(self) -> np.ndarray | None:
         """Next to a cancer cell carrying the CAR's antigen (antigen-negative cells are never targets)."""
         cancer = self.model.cancer
+        if not cancer.n_alive:
+            return None
         antigen = cancer.antigen[self.params.target_antigen]
         return next_to((cancer.row_at >= 0) & (antigen[np.maximum(cancer.row_at, 0)] > 0))
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..params import Params, param
 from ..rules import per_step_probability
-from ..space import padded_flat, padded_index, unpad
+from ..space import padded_flat, padded_index, unpad_xy
 from .columns import CellView, RowStore, SitedPopulation, column_attribute
 from .contact import first_claims, kill_probability, neighbour_targets, target_nets
 from .motility import place, walk
@@ -122,7 +122,7 @@ class ImmunePopulation(SitedPopulation):
         if not len(rows):
             return
         sites = self.sites(rows)
-        if self.seeks_targets:
+        if self.seeks_targets and m.cancer.n_alive:
             targets = neighbour_targets(m.cancer.row_at, sites, m.rng, self.target_requirement())
         else:
             targets = np.full(len(rows), -1, dtype=np.int64)
@@ -176,12 +176,12 @@ class ImmunePopulation(SitedPopulation):
         moved = ends != start
         if not moved.any():
             return
-        rows, start, ends = rows[moved], unpad(start[moved], h), unpad(ends[moved], h)
-        self.row_at[start[:, 0], start[:, 1]] = -1
-        m.grid.empty.data[start[:, 0], start[:, 1]] = True
-        store["x"][rows], store["y"][rows] = ends[:, 0], ends[:, 1]
-        self.row_at[ends[:, 0], ends[:, 1]] = rows
-        m.grid.empty.data[ends[:, 0], ends[:, 1]] = False
+        rows, (x0, y0), (x1, y1) = rows[moved], unpad_xy(start[moved], h), unpad_xy(ends[moved], h)
+        self.row_at[x0, y0] = -1
+        m.grid.empty.data[x0, y0] = True
+        store["x"][rows], store["y"][rows] = x1, y1
+        self.row_at[x1, y1] = rows
+        m.grid.empty.data[x1, y1] = False
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         """What this type's cells release this step: (sites (n × 2), {field: a.u. per cell per hour})."""

@@ -124,7 +124,7 @@ class MacrophagePopulation(ImmunePopulation):
         store["engaged"][rows] = ~gone
         cancer.kill(targets[kills], "macrophage")
 
-    def stop_mask(self) -> np.ndarray:
+    def stop_mask(self) -> np.ndarray | None:
         return self.model.near_cancer()
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:

@@ -140,7 +140,7 @@ class NKPopulation(ImmunePopulation):
         cancer.kill(targets[by_granzyme], "nk_granzyme")
         cancer.kill(targets[kills & ~by_granzyme], "nk_trail")
 
-    def stop_mask(self) -> np.ndarray:
+    def stop_mask(self) -> np.ndarray | None:
         return self.model.near_cancer()
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
