@@ -135,16 +135,20 @@ class Fields:
                 if not feeds[name] and not state.any():
                     continue  # nothing there and nothing made: don't step what does not change
                 state *= keep
-                own = None
+                made, own = None, None  # this step's source, as a spectrum and in space
                 for a, rate in feeds[name]:
                     if uses[id(a)] > 1:
                         if id(a) not in shared:
                             shared[id(a)] = fft.dctn(a, type=2, norm="ortho")
-                        state += gain * (np.float32(rate) * shared[id(a)])
+                        made = _add_scaled(made, shared[id(a)], rate)
                     else:
-                        own = np.float32(rate) * a if own is None else own + np.float32(rate) * a
-                if own is not None:
-                    state += gain * fft.dctn(own, type=2, norm="ortho")
+                        own = _add_scaled(own, a, rate)
+                if own is not None:  # `own` is this step's own array: the transform may overwrite it
+                    spectrum = fft.dctn(own, type=2, norm="ortho", overwrite_x=True)
+                    made = spectrum if made is None else np.add(made, spectrum, out=made)
+                if made is not None:
+                    made *= gain
+                    state += made
                 # Round-off in the transform can leave tiny negatives where a field is essentially zero.
                 np.maximum(fft.idctn(state, type=2, norm="ortho"), 0.0, out=u)
             elif feeds[name] or u.any():
@@ -205,6 +209,14 @@ class _Kernel:
             strength = (amount[xs, ys].astype(np.float64) * rate)[:, None] * self.weights[None, :]
             total += np.bincount((x * h + y).ravel(), weights=strength.ravel(), minlength=w * h)
         return total.reshape(self.shape).astype(np.float32)
+
+
+def _add_scaled(total: np.ndarray | None, values: np.ndarray, rate: float) -> np.ndarray:
+    """total + rate·values, into a new array the first time (`values` are never written)."""
+    if total is None:
+        return values * np.float32(rate)
+    total += values * np.float32(rate)
+    return total
 
 
 def _reflect(i: np.ndarray, n: int) -> np.ndarray:

@@ -121,11 +121,11 @@ class ImmunePopulation(SitedPopulation):
         rows = rows[self.transitions(rows)]
         if not len(rows):
             return
-        sites = self.sites(rows)
+        targets = np.full(len(rows), -1, dtype=np.int64)
         if self.seeks_targets and m.cancer.n_alive:
-            targets = neighbour_targets(m.cancer.row_at, sites, m.rng, self.target_requirement())
-        else:
-            targets = np.full(len(rows), -1, dtype=np.int64)
+            # Only cells next to a cancer cell look among their neighbours.
+            near = np.flatnonzero(m.near_cancer()[padded_index(self.sites(rows), m.vessels.shape[1])])
+            targets[near] = neighbour_targets(m.cancer.row_at, self.sites(rows[near]), m.rng, self.target_requirement())
         self.act(rows, targets)
         self.move(rows[self.store["alive"][rows]])
 

@@ -105,10 +105,11 @@ class NKPopulation(ImmunePopulation):
         """Natural death, and IL-10 turning NKG2A− cells NKG2A+ (review [101])."""
         alive = super().transitions(rows)
         p, store = self.params, self.store
-        il10 = self.model.fields["il10"][store["x"][rows], store["y"][rows]]
+        negative = rows[alive & ~store["nkg2a"][rows]]  # only these can convert
+        il10 = self.model.fields["il10"][store["x"][negative], store["y"][negative]]
         rate = p.il10_nkg2a_conversion_per_d / 24.0 * hill(il10, p.il10_half_max)
-        converts = alive & (self.model.rng.random(len(rows)) < per_step_probability(rate, self.dt_h))
-        store["nkg2a"][rows[converts]] = True
+        converts = self.model.rng.random(len(negative)) < per_step_probability(rate, self.dt_h)
+        store["nkg2a"][negative[converts]] = True
         return alive
 
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
