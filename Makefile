@@ -25,7 +25,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest -m "not slow"
 
-# Reference workloads beside the figures in benchmarks/baseline.json (about 15 minutes on two cores).
+# Reference workloads beside the figures in benchmarks/baseline.json (about 20 minutes on two cores).
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
 

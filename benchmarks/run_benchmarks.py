@@ -98,11 +98,14 @@ def main() -> None:
     parser.add_argument("--one-scenario", type=Path, help=argparse.SUPPRESS)  # internal: one workload, JSON out
     parser.add_argument("--one-batch", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each scenario workload (the best is shown)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each scenario workload; all figures shown are the run with the least CPU per day")
     parser.add_argument("--only", choices=SCENARIOS + BATCHES, nargs="*", help="run only these workloads")
     parser.add_argument("--save-baseline", action="store_true",
                         help="store these figures in baseline.json as the 'before' of later runs")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.one_scenario:
         print(json.dumps(measure_scenario(args.one_scenario, args.seed)))
         return
@@ -117,7 +120,7 @@ def main() -> None:
     results = {}
     startup = results["startup"] = measure_startup()
     print(f"start-up (import, CPU s): {startup['cpu_s']:.2f} (before {_before(baseline, 'startup', 'cpu_s')})")
-    print(f"best of {args.repeat} runs; 'slowest' is the slowest run's CPU s/day")
+    print(f"the run with the least CPU s/day of {args.repeat}; 'slowest' is the slowest run's CPU s/day")
     print(f"{'workload':<16} {'mean agents':>12} {'cell-steps/s':>13} {'(before)':>10} {'CPU s/day':>10} "
           f"{'(before)':>9} {'slowest':>8} {'peak MB':>8} {'(before)':>9}")
     for name in (n for n in chosen if n in SCENARIOS):

@@ -252,6 +252,16 @@ def test_targets_are_neighbours_and_respect_the_requirement():
     assert neighbour_targets(row_at, sites, np.random.default_rng(0), requires=np.array([0.0, 1.0])).tolist() == [-1, -1, 1, -1]
 
 
+def test_cells_placed_by_hand_within_a_step_are_seen_as_targets():
+    m = blank(1)
+    m.nk.add(np.array([(10, 10)]), nkg2a=False, granules=5)
+    m.nk.step()  # no cancer yet, at this step count: nothing to meet
+    (x, y), = m.nk.sites()
+    m.cancer.add(np.array([x]), np.array([y + 1]))  # then a cancer cell beside it, at the same step count
+    m.nk.step()
+    assert m.nk.count() == 1 and m.nk.count("engaged") == 1
+
+
 def test_walkers_drift_up_the_gradient_and_stop_at_contact():
     field = np.repeat(np.arange(60, dtype=np.float32)[:, None], 60, axis=1)
     uphill = Uphill(field)  # the gradient points to +x everywhere

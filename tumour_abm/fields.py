@@ -127,6 +127,7 @@ class Fields:
             keep, gain = self._propagators[name]
             if name in by_kernel:
                 if not feeds[name] and not u.any():
+                    self._spectra[name][...] = 0.0
                     continue  # no source and nothing left: the response stays zero
                 u[...] = self._kernels[name].respond(feeds[name])
                 self._spectra[name][...] = 0.0  # the past is forgotten within the step: no state carried

@@ -67,7 +67,7 @@ class TumourModel(mesa.Model):
             self.note_shortfall(f"{population.label}.initial_count", asked, len(population.seed()))
         self._infuse(-np.inf, 0.0)
         self.uphill = Uphill(self.fields["chemokine"])
-        self._near_cancer: tuple[int, np.ndarray | None] | None = None
+        self._near_cancer: tuple[tuple[int, int], np.ndarray | None] | None = None
 
         self.datacollector = mesa.DataCollector(model_reporters={k: r.measure for k, r in TIMESERIES.items()})
         self._record_every = max(1, int(round(scenario.output.record_every_h / self.dt_h)))
@@ -173,15 +173,16 @@ class TumourModel(mesa.Model):
                     sources.append((cells_per_site, per_cell_per_h))
         self.fields.step([(amount, {name: rate / 60.0 for name, rate in per_cell_per_h.items()})
                           for amount, per_cell_per_h in sources])
-        if any(population.count() for population in self.immune):  # immune cells follow the chemokine
-            self.uphill = Uphill(self.fields["chemokine"])
+        self.uphill = Uphill(self.fields["chemokine"])  # what immune cells follow, as the field now is
 
     def near_cancer(self) -> np.ndarray | None:
-        """Sites next to a cancer cell (where a walking killer stops), computed once per step, as a padded flat
-        map (`space.padded_flat`); None when there is no cancer cell."""
-        if self._near_cancer is None or self._near_cancer[0] != self.steps:
+        """Sites next to a cancer cell (where a walking killer stops), as a padded flat map (`space.padded_flat`);
+        None when there is no cancer cell. Made once a step, and again if cancer cells were added: cells killed
+        during the step leave it a superset, which is harmless (a walker that stops there finds no target)."""
+        key = (self.steps, self.cancer.store.births)
+        if self._near_cancer is None or self._near_cancer[0] != key:
             near = next_to(self.cancer.row_at >= 0) if self.cancer.n_alive else None
-            self._near_cancer = (self.steps, near)
+            self._near_cancer = (key, near)
         return self._near_cancer[1]
 
     def _next_to_m2(self) -> np.ndarray | None:

@@ -196,7 +196,8 @@ def claim_free_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.
     n = len(centres)
     taken = np.empty(n, dtype=np.int64)
     none = np.full(n, -1, dtype=np.int64)
-    claim_each(none, padded_index(centres, h), none, open_, neighbour_offsets(h), rng.random(n), taken)
+    claim_each(none, padded_index(np.asarray(centres, dtype=np.int64), h), none, open_, neighbour_offsets(h),
+               rng.random(n), taken)
     placed = taken >= 0
     chosen = np.where(placed[:, None], unpad(taken, h), -1)
     free[chosen[placed, 0], chosen[placed, 1]] = False

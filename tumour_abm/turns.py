@@ -2,12 +2,13 @@
 ones before it did (a walker's site, a daughter's site). numpy cannot express "one after another" without a Python
 loop over cells; these loops run compiled (numba, cached on disk after the first run) at C speed.
 
-Every random number is drawn beforehand by the caller from the model's generator, so a run depends only on its
-seed, and the order of draws does not depend on what the cells did. Sites are padded flat indices
+Every random number is drawn beforehand by the caller from the model's generator (how many may depend on the
+cells' state, e.g. their speed), so a run depends only on its seed. Sites are padded flat indices
 (`space.padded_flat`): a neighbour is a fixed offset and the border is never open.
 
-The loops are compiled for their argument types when this module is imported (from the on-disk cache after the
-first time), so a run's time is the model's own; `python -X importtime` shows the start-up cost.
+The loops are compiled for their argument types (int64 sites, float32 field) when this module is imported, from an
+on-disk cache after the first time; where no cache folder can be written (numba tries the package's __pycache__,
+then the user's cache folder), they are compiled for the process alone, which costs a few seconds at start-up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ import numpy as np
 from numba import njit
 
 
-@njit("int64(float32[:, :], int64, int64, float32, int64)", cache=True)
+def _compiled(signature: str):
+    """numba's eager compilation for `signature`, cached on disk where a cache folder can be written."""
+
+    def compile_(function):
+        try:
+            return njit(signature, cache=True)(function)
+        except RuntimeError:  # numba found no writable cache location
+            return njit(signature)(function)
+
+    return compile_
+
+
+@_compiled("int64(float32[:, :], int64, int64, float32, int64)")
 def _uphill_offset(field, x, y, flat_below, padded_height):
     """The Moore step towards higher `field` at site (x, y), as a padded flat offset; 0 where it is flat.
 
@@ -49,8 +62,8 @@ def _uphill_offset(field, x, y, flat_below, padded_height):
     return sx * padded_height + sy
 
 
-@njit("void(int64[:], int64[:], uint8[:], boolean[:], int64[:], float32[:, :], float32, boolean[:], boolean[:], boolean)",
-      cache=True)
+@_compiled("void(int64[:], int64[:], uint8[:], boolean[:], int64[:], float32[:, :], float32, boolean[:], boolean[:],"
+           " boolean)")
 def walk_each(pos, moves, directions, follow, offsets, field, flat_below, open_, halt, use_halt):
     """Biased random walks, in place on `pos`. Walker i makes moves[i] sub-moves, and its draws are the next
     moves[i] entries of `directions` and `follow` (walker after walker): a sub-move goes up `field` when it
@@ -78,7 +91,7 @@ def walk_each(pos, moves, directions, follow, offsets, field, flat_below, open_,
         pos[i] = p
 
 
-@njit("void(int64[:], int64[:], int64[:], boolean[:], int64[:], float64[:], int64[:])", cache=True)
+@_compiled("void(int64[:], int64[:], int64[:], boolean[:], int64[:], float64[:], int64[:])")
 def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
     """Claimants in turn order, one after another: claimant i takes site wanted[i] if it is open (wanted[i] < 0:
     it wants none in particular), else a random open Moore neighbour of fallback_centres[i] (the draws[i]-th

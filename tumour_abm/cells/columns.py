@@ -23,6 +23,7 @@ class RowStore:
         self.n_rows = 0
         self._free: list[int] = []
         self._live: np.ndarray | None = None  # rows of living cells, until a cell is born or freed
+        self.births = 0  # cells made living so far (what a map of where cells are is current for)
         self.columns: dict[str, np.ndarray] = {}
         self._grow(max(capacity, 1))
 
@@ -58,6 +59,7 @@ class RowStore:
         """Mark new cells' rows as living (once their state is written)."""
         self.columns["alive"][rows] = True
         self._live = None
+        self.births += len(rows)
 
     def free_rows(self, rows: np.ndarray) -> None:
         self._live = None

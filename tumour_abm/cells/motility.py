@@ -1,4 +1,4 @@
-"""Movement of immune cells, vectorised over a population: a random walk biased up the chemokine gradient.
+"""Movement of immune cells, a whole population at once: a random walk biased up the chemokine gradient.
 
 Each step a cell makes speed·dt/site sub-moves (stochastically rounded). A sub-move goes up the gradient with
 probability `bias` (PhysiCell's chemotaxis bias), otherwise to a random neighbour, and only into a free site:
@@ -16,10 +16,10 @@ from ..turns import claim_each, walk_each
 
 class Uphill:
     """The field walkers climb (the chemokine), read where they are: the step towards higher values is taken at a
-    walker's site when it needs it (`turns.walk_each`), in the field's own float32."""
+    walker's site when it needs it (`turns.walk_each`), in float32. It reads a copy of the field as it was made."""
 
     def __init__(self, field: np.ndarray):
-        self.field = np.ascontiguousarray(field, dtype=np.float32)
+        self.field = np.array(field, dtype=np.float32, order="C")
         self.shape = field.shape
         # Differences at the level of the field's rounding are no direction.
         self.flat_below = np.float32(8 * np.finfo(np.float32).eps * max(float(np.abs(self.field).max()), 1e-30))
@@ -37,6 +37,7 @@ def walk(
     """End sites of biased random walks from `start` (`turns.walk_each`). Sites are padded flat indices (`space.padded_flat`): a sub-move into a
     site that is not `open_` (taken, a vessel, off the grid) is not made (the cell waits that sub-move); a cell
     stops once a sub-move leaves it on a `halt` site."""
+    start = np.asarray(start, dtype=np.int64)
     n = len(start)
     moves = np.floor(sites_per_step).astype(np.int64) + (rng.random(n) < sites_per_step % 1.0)
     total = int(moves.sum())
@@ -56,6 +57,7 @@ def place(start: np.ndarray, ends: np.ndarray, open_: np.ndarray, height: int, r
     """Final sites (padded flat indices) of walkers listed in turn order: each gets the end of its walk if no
     walker before it claimed that site; a walker that lost its site takes a random free neighbour of it, or stays
     where it is. `open_` is kept current as cells move (one after another, `turns.claim_each`)."""
+    start, ends = np.asarray(start, dtype=np.int64), np.asarray(ends, dtype=np.int64)
     moving = np.flatnonzero(ends != start)
     final = start.copy()
     if not len(moving):
