@@ -164,9 +164,10 @@ class TumourModel(mesa.Model):
         p = self.spec.cancer
         shape = self.vessels.shape
         # One cell per site: a population's cells per site is 1 on its sites, 0 elsewhere.
-        sources = [((self.cancer.row_at >= 0).astype(np.float32), {"chemokine": p.chemokine_per_h, "tgfb": p.tgfb_per_h})]
-        for population in self.immune:
-            for sites, per_cell_per_h in population.secretion() if population.count() else ():
+        cancer_cells = (self.cancer.row_at >= 0).astype(np.float32)
+        sources = [(cancer_cells, {"chemokine": p.chemokine_per_h, "tgfb": p.tgfb_per_h})]
+        for population in (population for population in self.immune if population.count()):
+            for sites, per_cell_per_h in population.secretion():
                 if len(sites) and any(rate > 0 for rate in per_cell_per_h.values()):
                     cells_per_site = np.zeros(shape, dtype=np.float32)
                     cells_per_site[sites[:, 0], sites[:, 1]] = 1.0

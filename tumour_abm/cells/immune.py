@@ -126,7 +126,8 @@ class ImmunePopulation(SitedPopulation):
         if near_cancer is not None:
             # Only cells next to a cancer cell look among their neighbours.
             near = np.flatnonzero(near_cancer[padded_index(self.sites(rows), m.vessels.shape[1])])
-            targets[near] = neighbour_targets(m.cancer.row_at, self.sites(rows[near]), m.rng, self.target_requirement())
+            targets[near] = neighbour_targets(m.cancer.row_at, self.sites(rows[near]), m.rng,
+                                              self.target_requirement())
         self.act(rows, targets)
         self.move(rows[self.store["alive"][rows]])
 

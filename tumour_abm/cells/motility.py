@@ -34,9 +34,9 @@ def walk(
     halt: np.ndarray | None,
     open_: np.ndarray,
 ) -> np.ndarray:
-    """End sites of biased random walks from `start` (`turns.walk_each`). Sites are padded flat indices (`space.padded_flat`): a sub-move into a
-    site that is not `open_` (taken, a vessel, off the grid) is not made (the cell waits that sub-move); a cell
-    stops once a sub-move leaves it on a `halt` site."""
+    """End sites of biased random walks from `start` (`turns.walk_each`). Sites are padded flat indices
+    (`space.padded_flat`): a sub-move into a site that is not `open_` (taken, a vessel, off the grid) is not made
+    (the cell waits that sub-move); a cell stops once a sub-move leaves it on a `halt` site."""
     start = np.asarray(start, dtype=np.int64)
     n = len(start)
     moves = np.floor(sites_per_step).astype(np.int64) + (rng.random(n) < sites_per_step % 1.0)
