@@ -125,9 +125,9 @@ class ImmunePopulation(SitedPopulation):
         near_cancer = m.near_cancer() if self.seeks_targets and m.cancer.n_alive else None
         if near_cancer is not None:
             # Only cells next to a cancer cell look among their neighbours.
-            near = np.flatnonzero(near_cancer[padded_index(self.sites(rows), m.vessels.shape[1])])
-            targets[near] = neighbour_targets(m.cancer.row_at, self.sites(rows[near]), m.rng,
-                                              self.target_requirement())
+            sites = self.sites(rows)
+            near = np.flatnonzero(near_cancer[padded_index(sites, m.vessels.shape[1])])
+            targets[near] = neighbour_targets(m.cancer.row_at, sites[near], m.rng, self.target_requirement())
         self.act(rows, targets)
         self.move(rows[self.store["alive"][rows]])
 
