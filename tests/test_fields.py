@@ -105,3 +105,28 @@ def test_ifng_is_its_quasi_steady_response_either_way(n_sources):
     expected = reference_step(np.zeros((n, n)), src * 0.5, AllFieldParams().ifng)
     assert np.abs(f["ifng"] - expected).max() < 1e-3 * expected.max()
     assert f["ifng"].sum() == pytest.approx(expected.sum(), rel=1e-3)
+
+
+@pytest.mark.parametrize("name", ["chemokine", "nets"])
+def test_a_field_without_sources_is_zeroed_once_negligible_and_only_then(name):
+    from tumour_abm.fields import NEGLIGIBLE_AU
+
+    f = make_fields()
+    f.set(name, 1.0)
+    steps_above = 0
+    while f[name].max() > 0 and steps_above < 20_000:
+        before = float(f[name].max())
+        f.step({})
+        if f[name].max() > 0:
+            steps_above += 1
+            assert f[name].max() >= NEGLIGIBLE_AU  # nothing above the floor is dropped ...
+        else:
+            # ... and the step that zeroes it had left less than the floor everywhere (it decays by keep ≤ 1)
+            assert before * float(f._propagators[name][0].max()) < NEGLIGIBLE_AU * 1.01
+    assert not f[name].any()
+    f.step({})  # with no source it stays zero and is not stepped
+    assert not f[name].any()
+    source = np.zeros((40, 40), dtype=np.float32)
+    source[5, 5] = 1.0
+    f.step({name: source})  # a new source brings it back
+    assert f[name][5, 5] > 0

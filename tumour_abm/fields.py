@@ -28,6 +28,11 @@ KERNEL_TAIL_MASS = 1e-4
 # ... after the response to a unit source has been computed out to this many decay lengths, sqrt(D/λ); a field
 # whose decay length is so long that this reaches past the grid has no kernel (it takes the transforms).
 KERNEL_REACH_LENGTHS = 30
+# A field without sources that has fallen below this everywhere is zero from then on (a.u.). Cells respond to
+# signals around their half-saturating levels (0.5 a.u. by default): 10^-12 of that moves no cell, while carrying a
+# vanishing field on would cost two transforms a step for days after its sources are gone (a cleared tumour's
+# chemokine), and float32 arithmetic slows down once values fall below its normal range (~1e-38).
+NEGLIGIBLE_AU = 1e-12
 
 
 class CytokineFieldParams(Params):
@@ -161,6 +166,8 @@ class Fields:
             for name, value in zip(advancing, values):
                 # Round-off in the transform can leave tiny negatives where a field is essentially zero.
                 np.maximum(value, 0.0, out=self.layers[name])
+                if not feeds[name]:
+                    self._forget_if_negligible(name)
 
         for name, u in self.layers.items():
             keep, gain = self._propagators[name]
@@ -174,6 +181,17 @@ class Fields:
                 u *= keep
                 for a, rate in feeds[name]:
                     u += gain * np.float32(rate) * a
+                if not feeds[name]:
+                    self._forget_if_negligible(name)
+
+    def _forget_if_negligible(self, name: str) -> None:
+        """Zero a field with no source once it is below NEGLIGIBLE_AU everywhere; it then stays zero, unstepped,
+        until a source appears."""
+        layer = self.layers[name]
+        if layer.max() < NEGLIGIBLE_AU:
+            layer[...] = 0.0
+            if name in self._spectra:
+                self._spectra[name][...] = 0.0
 
     def mean(self, name: str) -> float:
         return float(self.layers[name].mean(dtype=np.float64))

@@ -106,7 +106,9 @@ class ImmunePopulation(SitedPopulation):
     def recruit(self, factor: float = 1.0) -> None:
         """Influx from the blood: a Poisson number of cells per step, entering next to vessels."""
         if self.influx_per_step > 0:
-            self.add(self.entry_sites(int(self.model.rng.poisson(self.influx_per_step * factor))))
+            arriving = int(self.model.rng.poisson(self.influx_per_step * factor))
+            if arriving:
+                self.add(self.entry_sites(arriving))
 
     # -- one step -------------------------------------------------------------------------------------------
     def step(self) -> None:
