@@ -118,7 +118,7 @@ def test_a_run_too_big_for_the_machine_is_refused_with_the_numbers(capsys, tmp_p
 @pytest.mark.parametrize(
     "key",
     ["output.record_every_h", "time.start_day", "grid.site_um", "cancer.hla_e_cv", "nk.influx_per_d",
-     "neutrophil.influx_per_d", "macrophage.influx_per_d", "products.selinexor_pk.v_l"],
+     "neutrophil.influx_per_d", "macrophage.influx_per_d", "products.selinexor_pk.vc_l"],
 )
 def test_non_finite_and_huge_numbers_are_refused_at_their_key(capsys, tmp_path, key, value):
     section, name = key.rsplit(".", 1)

@@ -64,3 +64,10 @@ def test_responses_without_a_baseline_are_not_evaluable(burden, baseline_day, re
     assert reason in s["response_not_evaluable"]
     # Outcomes that need no baseline are still given.
     assert s["final_tumour"] == int(burden[-1]) and s["tumour_auc_cell_days"] == pytest.approx(np.trapezoid(burden, DAYS))
+
+
+def test_every_kill_column_has_a_label_in_the_browser_view():
+    from tumour_abm.reporters import KILLS, TIMESERIES
+    from tumour_abm.view_figures import KILL_LABELS
+
+    assert set(KILL_LABELS) == set(KILLS) and set(KILLS) <= set(TIMESERIES)

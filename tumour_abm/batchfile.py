@@ -252,5 +252,5 @@ def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Gen
     if cohort.pk_variability:
         pk = scenario.products.selinexor_pk.for_patient(rng)
         updates["products.selinexor_pk.cl_l_per_h"] = pk.cl_l_per_h
-        updates["products.selinexor_pk.v_l"] = pk.v_l
+        updates["products.selinexor_pk.vc_l"] = pk.vc_l
     return updates

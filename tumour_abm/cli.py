@@ -125,6 +125,7 @@ def cmd_pk(args: argparse.Namespace) -> int:
     from .plots import plot_pk
     from .scenario import Scenario, load_scenario
     from .therapy.products import T_CELL_IMPAIRMENT_THRESHOLD_NM, TherapyPlan
+    from .host.marrow import blood_nadir
     from .therapy.pk import exposure
     from .therapy.schedule import resolve_events
 
@@ -152,6 +153,9 @@ def cmd_pk(args: argparse.Namespace) -> int:
     window = (float(times.min()), min(float(times.max()) + 7 * 24.0, scenario.time.days * 24.0))
     thresholds = {"100nM": T_CELL_IMPAIRMENT_THRESHOLD_NM, "tcell_ic50": scenario.car_t.impairment_ic50_nM}
     out = {k: round(v, 3) for k, v in exposure(plan.selinexor, window, thresholds).items()}
+    # The blood count's nadir lags the doses by the marrow's maturation time: follow it three weeks past the last dose.
+    marrow_until_h = max(window[1], float(times.max()) + 21 * 24.0)
+    out.update({k: round(v, 3) for k, v in blood_nadir(plan, scenario.neutrophil.marrow, marrow_until_h).items()})
     if args.plot:
         from .atomic import write_atomic
 
@@ -163,10 +167,12 @@ def cmd_pk(args: argparse.Namespace) -> int:
     else:
         print(f"first dose ({plan.selinexor.doses_mg[0]:g} mg): Cmax {out['cmax_nM']:,.0f} nM "
               f"({out['cmax_ng_per_ml']:,.0f} ng/mL) at {out['tmax_h']:.1f} h; AUC {out['auc_ng_h_per_ml']:,.0f} ng·h/mL; "
-              f"half-life {out['half_life_h']:.1f} h")
+              f"terminal half-life {out['terminal_half_life_h']:.1f} h")
         print(f"hours per week above {thresholds['100nM']:g} nM: {out['hours_above_100nM_per_week']:.1f}; above the "
               f"T-cell IC50 ({thresholds['tcell_ic50']:g} nM): {out['hours_above_tcell_ic50_per_week']:.1f} "
               f"({len(plan.selinexor.times_h)} doses over {(window[1] - window[0]) / 24:g} days)")
+        print(f"blood neutrophils: lowest {100 * out['anc_nadir_relative']:.0f} % of baseline on day "
+              f"{out['anc_nadir_day']:.1f} (a typical patient, marrow model)")
     return 0
 
 

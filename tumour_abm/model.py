@@ -158,7 +158,7 @@ class TumourModel(mesa.Model):
         self.cancer.drug.update(c, self.dt_h)
         self.car_t.drug.update(c)
         self.macrophages.drug.update(c)
-        self.neutrophils.drug.update(c, self.dt_h)
+        self.neutrophils.drug.update(c)
 
     def _update_fields(self) -> None:
         p = self.spec.cancer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .host.marrow import neutropenia_grade
 from .scenario import ResponseParams
 
 
@@ -74,10 +75,24 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
-def summarise_kills(killed_nk_granzyme: int, killed_nk_trail: int) -> dict:
-    """NK kills in total, and the share made through death receptors (TRAIL)."""
-    total = killed_nk_granzyme + killed_nk_trail
-    return {"killed_nk": total, "nk_trail_share": ratio(killed_nk_trail, total)}
+def summarise_kills(kills_by: dict[str, int], engagements: dict[str, int], most_kills: int, nk_cells: int) -> dict:
+    """NK kills in total, the share made through death receptors, and each path's kills per engagement by NKG2A
+    status (`kills_by`: e.g. "granzyme_nkg2a_pos" → kills; `engagements`: "nkg2a_pos" → contacts, "armed_nkg2a_pos"
+    → contacts made with a granule load), with the kills per NK cell (mean over every NK cell that lived, and the
+    most by one). Granule kills (granzyme, ADCC) are per armed contact: that is the chance the NKG2A:HLA-E balance
+    sets; death-receptor kills are per contact."""
+    total = sum(kills_by.values())
+    out = {"killed_nk": total, "nk_trail_share": ratio(sum(kills_by.get(f"trail_{s}", 0) for s in NKG2A_STATES), total),
+           "nk_engagements": sum(engagements.get(s, 0) for s in NKG2A_STATES),
+           "nk_kills_per_cell": ratio(total, nk_cells), "nk_kills_most_by_one_cell": int(most_kills)}
+    for path in ("granzyme", "adcc", "trail"):
+        for status in NKG2A_STATES:
+            contacts = engagements.get(status if path == "trail" else f"armed_{status}", 0)
+            out[f"nk_{path}_per_engagement_{status}"] = ratio(kills_by.get(f"{path}_{status}", 0), contacts)
+    return out
+
+
+NKG2A_STATES = ("nkg2a_pos", "nkg2a_neg")
 
 
 def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray, m1: int, m2: int) -> dict:
@@ -96,6 +111,19 @@ def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray
     }
 
 
+def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, baseline_1e9_per_l: float, lower_limit: float) -> dict:
+    """The blood neutrophil nadir (the run starts at the baseline count), in units of baseline and of 10⁹/L, its day,
+    and its CTCAE grade."""
+    nadir = int(np.argmin(anc_relative))
+    lowest = float(anc_relative[nadir]) * baseline_1e9_per_l
+    return {
+        "anc_nadir_relative": float(anc_relative[nadir]),
+        "anc_nadir_day": float(np.asarray(day, dtype=np.float64)[nadir]),
+        "anc_nadir_1e9_per_l": lowest,
+        "neutropenia_grade": neutropenia_grade(lowest, lower_limit),
+    }
+
+
 # Every outcome of a run's summary: label and unit, for batch files (which name what to compare), tables and plots.
 OUTCOMES: dict[str, tuple[str, str]] = {
     "final_tumour": ("tumour at the end", "cells"),
@@ -106,8 +134,17 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "best_change": ("best change in burden from baseline (up to progression)", "fraction"),
     "killed_nk": ("cancer cells killed by NK cells", "cells"),
     "killed_nk_granzyme": ("cancer cells killed by NK granzyme", "cells"),
-    "killed_nk_trail": ("cancer cells killed by NK TRAIL", "cells"),
-    "nk_trail_share": ("share of NK kills through TRAIL", "fraction"),
+    "killed_nk_adcc": ("cancer cells killed by NK ADCC", "cells"),
+    "killed_nk_trail": ("cancer cells killed by NK death receptors (TRAIL)", "cells"),
+    "nk_trail_share": ("share of NK kills through death receptors (TRAIL)", "fraction"),
+    "nk_engagements": ("NK contacts with a target (one a step)", "contacts"),
+    "nk_kills_per_cell": ("cancer cells killed per NK cell that lived", "kills/cell"),
+    "nk_kills_most_by_one_cell": ("most cancer cells killed by one NK cell", "kills"),
+    **{f"nk_{path}_per_engagement_{status}": (f"NK {label} kills per engagement, {status.replace('_', ' ')} cells",
+                                              "kills/contact")
+       for path, label in (("granzyme", "granzyme (per armed contact)"), ("adcc", "ADCC (per armed contact)"),
+                           ("trail", "death-receptor"))
+       for status in ("nkg2a_pos", "nkg2a_neg")},
     "killed_car_t": ("cancer cells killed by CAR-T cells", "cells"),
     "killed_macrophage": ("cancer cells phagocytosed", "cells"),
     "died_drug": ("cancer cells killed by selinexor", "cells"),
@@ -117,6 +154,10 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "nets_formed": ("NETs formed", "NETs"),
     "neutrophil_nadir": ("fewest neutrophils", "cells"),
     "neutrophil_nadir_day": ("day of the fewest neutrophils", "d"),
+    "anc_nadir_relative": ("lowest blood neutrophil count, relative to baseline", "fraction"),
+    "anc_nadir_day": ("day of the lowest blood neutrophil count", "d"),
+    "anc_nadir_1e9_per_l": ("lowest blood neutrophil count", "10⁹ cells/L"),
+    "neutropenia_grade": ("worst neutropenia grade (CTCAE v5)", "grade"),
     "macrophage_m1_final": ("M1 macrophages at the end", "cells"),
     "macrophage_m2_final": ("M2 macrophages at the end", "cells"),
     "m1_m2_ratio_final": ("M1:M2 ratio at the end", "ratio"),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cells.nk import NK_PATHS
 from .outcomes import ratio
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def _field_mean(name: str) -> Callable[[TumourModel], float]:
 # Output name of each cause of cancer-cell death, as counted by CancerPopulation.kill(rows, cause).
 DEATH_OUTPUTS = {
     "killed_nk_granzyme": "nk_granzyme",
+    "killed_nk_adcc": "nk_adcc",
     "killed_nk_trail": "nk_trail",
     "killed_car_t": "car_t",
     "killed_macrophage": "macrophage",
@@ -53,17 +55,25 @@ TIMESERIES: dict[str, Reporter] = {
     "cancer_alive": Reporter("live cancer cells", "cells", lambda m: m.cancer.n_alive),
     "divisions": Reporter("cancer divisions (cumulative)", "cells", lambda m: m.cancer.divisions),
     "killed_nk": Reporter(
-        "cancer cells killed by NK cells (cumulative)", "cells", lambda m: m.cancer.deaths["nk_granzyme"] + m.cancer.deaths["nk_trail"]
+        "cancer cells killed by NK cells (cumulative)", "cells",
+        lambda m: sum(m.cancer.deaths[f"nk_{path}"] for path in NK_PATHS),
     ),
-    "killed_nk_granzyme": Reporter("cancer cells killed by NK granzyme (cumulative)", "cells", _deaths("nk_granzyme")),
-    "killed_nk_trail": Reporter("cancer cells killed by NK TRAIL death receptors (cumulative)", "cells", _deaths("nk_trail")),
+    "killed_nk_granzyme": Reporter("cancer cells killed by NK granzyme, without antibody (cumulative)", "cells",
+                                   _deaths("nk_granzyme")),
+    "killed_nk_adcc": Reporter("cancer cells killed by NK ADCC (granzyme the antibody added; cumulative)", "cells",
+                               _deaths("nk_adcc")),
+    "killed_nk_trail": Reporter("cancer cells killed by NK death receptors (TRAIL, FasL; cumulative)", "cells",
+                                _deaths("nk_trail")),
+    "nk_engagements": Reporter("NK contacts with a target, one a step (cumulative)", "contacts",
+                               lambda m: m.nk.engagements["nkg2a_pos"] + m.nk.engagements["nkg2a_neg"]),
     "killed_car_t": Reporter("cancer cells killed by CAR-T cells (cumulative)", "cells", _deaths("car_t")),
     "killed_macrophage": Reporter("cancer cells phagocytosed by M1 macrophages (cumulative)", "cells", _deaths("macrophage")),
     "died_drug": Reporter("cancer cells killed by selinexor (cumulative)", "cells", _deaths("drug")),
     "died_basal": Reporter("cancer cells dying of basal apoptosis (cumulative)", "cells", _deaths("basal")),
     "nk_total": Reporter("NK cells", "cells", lambda m: m.nk.count()),
     "nk_nkg2a_pos": Reporter("NKG2A+ NK cells", "cells", lambda m: m.nk.count("nkg2a")),
-    "nk_exhausted": Reporter("NK cells without granules", "cells", lambda m: int((m.nk.values("granules") <= 0).sum())),
+    "nk_exhausted": Reporter("NK cells with less than one kill's worth of granules", "cells",
+                             lambda m: int((m.nk.values("granules") < 1.0).sum())),
     "car_t_total": Reporter("CAR-T cells", "cells", lambda m: m.car_t.count()),
     "car_t_exhausted": Reporter("exhausted CAR-T cells", "cells", lambda m: m.car_t.count("exhausted")),
     "car_t_nkg2a_mean": Reporter(
@@ -79,6 +89,8 @@ TIMESERIES: dict[str, Reporter] = {
         lambda m: ratio(m.macrophages.count("m2", False), m.macrophages.count("m2")),
     ),
     "neutrophils": Reporter("neutrophils", "cells", lambda m: m.neutrophils.count()),
+    "blood_anc_relative": Reporter("blood neutrophil count relative to baseline", "1",
+                                   lambda m: m.neutrophils.anc_relative()),
     "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),
     "nets_formed": Reporter("NETs formed (cumulative)", "NETs", lambda m: m.neutrophils.events["nets_formed"]),
     # Written to 0.001 nM, far below any effect and any assay, so a washed-out drug reads as the zero it is.
@@ -97,7 +109,7 @@ TIMESERIES: dict[str, Reporter] = {
 # Columns of the population plot, in drawing order.
 POPULATIONS = ("cancer_alive", "nk_total", "car_t_total", "macrophage_m1", "macrophage_m2", "neutrophils")
 # Columns of the kills plot.
-KILLS = ("killed_nk_granzyme", "killed_nk_trail", "killed_car_t", "killed_macrophage", "died_drug")
+KILLS = ("killed_nk_granzyme", "killed_nk_adcc", "killed_nk_trail", "killed_car_t", "killed_macrophage", "died_drug")
 
 
 def label(name: str) -> str:

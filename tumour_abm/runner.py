@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .model import TumourModel
-from .outcomes import summarise_burden, summarise_immune, summarise_kills
+from .outcomes import summarise_blood, summarise_burden, summarise_immune, summarise_kills
 from .reporters import DEATH_OUTPUTS
 from .scenario import Scenario, run_length_updates
 
@@ -89,10 +89,13 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     day = start + np.arange(len(history["cancer"])) * model.dt_h / 24.0
     summary = summarise_burden(day, history["cancer"], response_baseline_day(scenario, model.plan), scenario.response)
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
-    summary.update(summarise_kills(summary["killed_nk_granzyme"], summary["killed_nk_trail"]))
+    summary.update(summarise_kills(model.nk.kills_by, model.nk.engagements, model.nk.most_kills, model.nk.store.births))
     summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
     m1 = model.macrophages.count("m2", False)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
+    marrow = scenario.neutrophil.marrow
+    summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], marrow.baseline_anc_1e9_per_l,
+                                   marrow.lower_limit_anc_1e9_per_l))
     return Result(
         scenario=scenario,
         seed=seed,

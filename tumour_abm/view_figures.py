@@ -24,8 +24,8 @@ FIELD_OVERLAYS = {
 FIELD_UNITS = {"selinexor": "nM"}
 FIGURE_DPI = 80  # the page's grid cells are about 500 px wide
 
-KILL_LABELS = {"killed_nk_granzyme": "NK granzyme", "killed_nk_trail": "NK TRAIL", "killed_car_t": "CAR-T",
-               "killed_macrophage": "macrophage", "died_drug": "selinexor"}
+KILL_LABELS = {"killed_nk_granzyme": "NK granzyme", "killed_nk_adcc": "NK ADCC", "killed_nk_trail": "NK death receptors",
+               "killed_car_t": "CAR-T", "killed_macrophage": "macrophage", "died_drug": "selinexor"}
 
 
 def tissue_figure(model, field: str) -> plt.Figure:

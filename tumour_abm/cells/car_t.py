@@ -1,5 +1,14 @@
-"""CAR-T cells (biology.md, "CAR-T cell"): antigen-dependent killing, expansion on engagement, exhaustion,
-NKG2A rising with repeated stimulation, and reversible impairment by high selinexor concentrations."""
+"""CAR-T cells (biology.md, "CAR-T cell"): antigen-dependent killing, expansion on engagement, graded exhaustion
+that daughters partly inherit, NKG2A rising with repeated stimulation, and reversible impairment by high selinexor
+concentrations.
+
+Exhaustion is a continuous checkpoint (PD-1, LAG-3, TIM-3) load: each new engagement adds to it (less while
+selinexor is present at that engagement, review [72,87]), rest removes it slowly, and killing and proliferation
+fall in proportion as it builds (Wherry 2011 Nat Immunol: progressive loss of function with co-inhibitory
+receptors). At the threshold a cell is terminally exhausted: it no longer divides and its state no longer recovers
+(Pauken 2016 Science: the exhaustion programme is epigenetically fixed). A daughter starts with part of its
+mother's load (Pauken 2016; Ghoneim 2017 Cell: exhaustion imprints are kept through division). A synapse holds one
+target until it is killed or gone: an engaging cell keeps its target from step to step."""
 
 from __future__ import annotations
 
@@ -39,7 +48,13 @@ class CarTParams(ImmuneParams):
         1.0, unit="engagements/d", source="CARCADE: the bound-antigen count falls by one per day without stimulation",
         ge=0,
     )
-    exhausted_kill_factor: float = param(0.2, unit="x", source="biology.md: exhausted kill x 0.2", ge=0, le=1)
+    exhausted_kill_factor: float = param(
+        0.2, unit="x", source="biology.md: exhausted kill x 0.2 (at the threshold load; graded below it)", ge=0, le=1
+    )
+    exhaustion_inheritance: float = param(
+        0.5, unit="1", source=f"a daughter's share of its mother's checkpoint load (exhaustion imprints are kept "
+                              f"through division: Pauken 2016 Science, Ghoneim 2017 Cell); {ASSUMED}", ge=0, le=1,
+    )
     pd1_exhaustion_relief: float = param(
         0.7, unit="1", source=f"anti-PD-1 lowers the exhaustion penalty; {ASSUMED}", ge=0, le=1
     )
@@ -77,12 +92,13 @@ class CarTDrugResponse:
 
 
 def car_t_kill_hazard(
-    p: CarTParams, *, antigen, impairment: float, exhausted, pd1_blockade: float, tgfb, nkg2a, hla_e,
+    p: CarTParams, *, antigen, impairment: float, exhaustion, pd1_blockade: float, tgfb, nkg2a, hla_e,
     nkg2a_blockade: float = 0.0,
 ):
-    """Killing hazard per hour of CAR-T cells on their targets: 4 /h × antigen × F (biology.md); anti-NKG2A
-    frees the CAR-T cell's NKG2A as it does the NK cell's. Scalars or arrays."""
-    penalty = np.where(exhausted, (1.0 - p.exhausted_kill_factor) * (1.0 - p.pd1_exhaustion_relief * pd1_blockade), 0.0)
+    """Killing hazard per hour of CAR-T cells on their targets: 4 /h × antigen × F (biology.md); `exhaustion` is
+    the load over its threshold (0-1): the kill falls linearly to the exhausted factor at 1, less under anti-PD-1;
+    anti-NKG2A frees the CAR-T cell's NKG2A as it does the NK cell's. Scalars or arrays."""
+    penalty = (1.0 - p.exhausted_kill_factor) * exhaustion * (1.0 - p.pd1_exhaustion_relief * pd1_blockade)
     f = (
         (1.0 - impairment)
         * (1.0 - penalty)
@@ -94,16 +110,16 @@ def car_t_kill_hazard(
 
 
 class CarTCell(ImmuneCell):
-    """A CAR-T cell. Its stimulation history (engagements, checkpoint load, NKG2A) is its own: daughters start
-    fresh but inherit the lineage's division count and activation (CARCADE makes daughters from age and
-    divisions only, born activated)."""
+    """A CAR-T cell. Daughters inherit the lineage's division count and activation (CARCADE makes daughters from
+    age and divisions only, born activated) and part of the mother's checkpoint load; engagements and NKG2A are
+    each cell's own."""
 
     divisions = column_attribute("divisions", int, "divisions in this cell's lineage so far")
     activated_h = column_attribute("activated_h", float, "time of the last antigen encounter (−inf: never)")
     engagements = column_attribute("engagements", int, "targets engaged")
     load = column_attribute("load", float, "checkpoint (PD-1, LAG-3, TIM-3) load")
     nkg2a = column_attribute("nkg2a", float, "NKG2A level, 0-1")
-    exhausted = column_attribute("exhausted", bool, "terminal, once the load reaches its threshold")
+    exhausted = column_attribute("exhausted", bool, "terminally exhausted: the load reached its threshold")
     target = column_attribute("target", int, "the cancer row it is engaging (−1: none)")
     bound_until_h = column_attribute("bound_until_h", float, "stays bound after a kill until then")
 
@@ -121,24 +137,31 @@ class CarTPopulation(ImmunePopulation):
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min)
         self.drug = CarTDrugResponse(params)
 
+    def exhaustion(self, rows: np.ndarray) -> np.ndarray:
+        """The checkpoint load over its threshold, 0-1 (1: terminally exhausted)."""
+        store = self.store
+        return np.where(store["exhausted"][rows], 1.0, np.minimum(1.0, store["load"][rows] / self.params.exhaustion_load))
+
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
-        """Bound cells stay; the others engage the target next to them (a new one adds checkpoint load) and may
-        kill it, or, with none, recover load; then activated cells may divide."""
+        """Bound cells stay; an engaging cell keeps its target while it lives beside it, the others engage the target
+        next to them (a new one adds checkpoint load) and may kill it, or, with none, recover load; then activated
+        cells may divide."""
         m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
         now = m.time_h
         bound = now < store["bound_until_h"][rows]
-        targets = np.where(bound, -1, targets)
+        targets = np.where(bound, -1, self._held_targets(rows, targets))
         t = np.maximum(targets, 0)
         # What engaging its target would do to each cell, kept only for those whose target is still there.
         new = (targets >= 0) & (targets != store["target"][rows])
         engagements = store["engagements"][rows] + new
         load = store["load"][rows] + new * (1.0 - p.checkpoint_drug_max_reduction * self.drug.checkpoint)
         exhausted = store["exhausted"][rows] | (new & (load >= p.exhaustion_load))
+        exhaustion = np.where(exhausted, 1.0, np.minimum(1.0, load / p.exhaustion_load))
         rise = p.nkg2a_per_engagement * (1.0 + (p.nkg2a_blockade_factor - 1.0) * m.therapy.pd1_blockade)
         nkg2a = np.where(new & (engagements > p.nkg2a_rise_after),
                          np.minimum(1.0, store["nkg2a"][rows] + rise), store["nkg2a"][rows])
         hazard = car_t_kill_hazard(
-            p, antigen=cancer.antigen[p.target_antigen][t], impairment=self.drug.impairment, exhausted=exhausted,
+            p, antigen=cancer.antigen[p.target_antigen][t], impairment=self.drug.impairment, exhaustion=exhaustion,
             pd1_blockade=m.therapy.pd1_blockade, tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
             nkg2a=nkg2a, hla_e=cancer.hla_e(t), nkg2a_blockade=m.therapy.nkg2a_blockade,
         )
@@ -152,18 +175,29 @@ class CarTPopulation(ImmunePopulation):
         store["target"][e] = np.where(kills[engaging], -1, targets[engaging])
         store["bound_until_h"][rows[kills]] = now + p.synapse_time_h
         store["target"][rows[idle]] = -1
-        recovered = store["load"][rows[idle]] - p.load_recovery_per_d * self.dt_h / 24.0
-        store["load"][rows[idle]] = np.maximum(0.0, recovered)
+        resting = rows[idle & ~store["exhausted"][rows]]  # a terminally exhausted cell does not recover
+        store["load"][resting] = np.maximum(0.0, store["load"][resting] - p.load_recovery_per_d * self.dt_h / 24.0)
         store["engaged"][rows] = bound | engaging
         cancer.kill(targets[kills], "car_t")
         self._divide(rows)
 
+    def _held_targets(self, rows: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+        """Each cell's target this step: the one it engaged last step if that cell still lives next to it, else
+        the one drawn among its neighbours (`drawn`)."""
+        store, cancer = self.store, self.model.cancer
+        held = store["target"][rows]
+        h = np.maximum(held, 0)
+        keep = ((held >= 0) & cancer.store["alive"][h] & (np.abs(cancer.x[h] - store["x"][rows]) <= 1)
+                & (np.abs(cancer.y[h] - store["y"][rows]) <= 1))
+        return np.where(keep, held, drawn)
+
     def _divide(self, rows: np.ndarray) -> None:
-        """Activated, not exhausted, lineage not spent: divide into a free neighbouring site, in turn order."""
+        """Activated, not terminally exhausted, lineage not spent: divide into a free neighbouring site, in turn
+        order, at a rate that falls with exhaustion; a daughter takes part of its mother's load."""
         p, store, m = self.params, self.store, self.model
         able = (~store["exhausted"][rows] & (store["divisions"][rows] < p.max_divisions)
                 & (m.time_h - store["activated_h"][rows] <= p.activation_window_h))
-        rate = np.log(2.0) / p.division_time_h * (1.0 - self.drug.impairment)
+        rate = np.log(2.0) / p.division_time_h * (1.0 - self.drug.impairment) * (1.0 - self.exhaustion(rows))
         draws = m.rng.random(len(rows))
         parents = rows[able & (draws < per_step_probability(rate, self.dt_h))]
         if not len(parents):
@@ -174,7 +208,8 @@ class CarTPopulation(ImmunePopulation):
         if not len(mothers):
             return
         store["divisions"][mothers] += 1
-        self.add(sites, divisions=store["divisions"][mothers], activated_h=store["activated_h"][mothers])
+        self.add(sites, divisions=store["divisions"][mothers], activated_h=store["activated_h"][mothers],
+                 load=p.exhaustion_inheritance * store["load"][mothers])
         self.events["divisions"] += len(mothers)
 
     def target_requirement(self) -> np.ndarray:

@@ -1,29 +1,27 @@
-"""Neutrophils (biology.md, "Neutrophil"): short-lived cells whose influx falls with delayed drug neutropenia,
-and which can die making a NET — deposited chromatin that feeds cancer growth and shields it from killing."""
+"""Neutrophils (biology.md, "Neutrophil"): short-lived cells whose influx follows the blood count (the marrow
+model, `host.marrow`: drug neutropenia comes with the marrow's maturation delay), and which can die making a NET —
+deposited chromatin that feeds cancer growth and shields it from killing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import ASSUMED, param
+from ..host.marrow import MarrowParams, relative_anc
+from ..params import ASSUMED, param, section
 from ..rules import hill, per_step_probability
 from ..space import count_neighbours
-from ..therapy.pd import EffectCompartment
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
 
 class NeutrophilParams(ImmuneParams):
-    influx_per_d: float = param(0.0, unit="cells/d", source="scenario: entry next to vessels", ge=0)
+    influx_per_d: float = param(
+        0.0, unit="cells/d", source="scenario: entry next to vessels at the baseline blood count (scaled by it)", ge=0
+    )
     lifespan_d: float = param(1.0, unit="d", source=f"tissue lifespan; {ASSUMED}", gt=0)
     speed_um_per_min: float = param(10.0, unit="µm/min", source="biology.md", ge=0)
-    neutropenia_max: float = param(
-        0.5, unit="1", source=f"selinexor neutropenia after 1-2 weeks, review [63,113]; size {ASSUMED}", ge=0, le=1
-    )
-    neutropenia_ec50_nM: float = param(100.0, unit="nM", source=ASSUMED, gt=0)
-    neutropenia_hill: float = param(1.0, unit="1", source=ASSUMED, gt=0)
-    neutropenia_tau_d: float = param(7.0, unit="d", source="neutropenia appears after 1-2 weeks, review [63,113]", gt=0)
+    marrow: MarrowParams = section(MarrowParams, "neutrophil production and the blood count (Friberg model)")
     net_formation_per_h: float = param(0.05, unit="1/h", source=ASSUMED, ge=0)
     net_tgfb_half_max: float = param(0.5, unit="a.u.", source=f"H(TGF-β) drives NET formation; {ASSUMED}", gt=0)
     net_drug_max_suppression: float = param(
@@ -43,24 +41,14 @@ class NeutrophilParams(ImmuneParams):
 
 @dataclass
 class NeutrophilDrugResponse:
-    """Delayed neutropenia (an effect compartment, τ = 7 d) and instant suppression of NET formation."""
+    """Instant suppression of NET formation (the drug's effect on supply is the marrow's, `host.marrow`)."""
 
     params: NeutrophilParams
     net_suppression: float = 0.0
-    neutropenia: EffectCompartment = field(init=False)
 
-    def __post_init__(self) -> None:
-        p = self.params
-        self.neutropenia = EffectCompartment(p.neutropenia_ec50_nM, p.neutropenia_hill, p.neutropenia_tau_d * 24.0)
-
-    def update(self, conc_nM: float, dt_h: float) -> None:
+    def update(self, conc_nM: float) -> None:
         p = self.params
         self.net_suppression = p.net_drug_max_suppression * conc_nM / (p.net_drug_ec50_nM + conc_nM)
-        self.neutropenia.advance(conc_nM, dt_h)
-
-    @property
-    def influx_factor(self) -> float:
-        return 1.0 - self.params.neutropenia_max * self.neutropenia.value
 
 
 class Neutrophil(ImmuneCell):
@@ -76,6 +64,12 @@ class NeutrophilPopulation(ImmunePopulation):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.speed_um_per_min, influx_per_d=params.influx_per_d)
         self.drug = NeutrophilDrugResponse(params)
+        # The blood count over the whole run (relative to baseline, at each step's end): the plasma curve is known.
+        self.blood_anc = relative_anc(params.marrow, model.plan.selinexor.nM, model.n_steps, model.dt_h)
+
+    def anc_relative(self) -> float:
+        """The blood neutrophil count relative to baseline at the end of the current step."""
+        return float(self.blood_anc[min(self.model.steps, len(self.blood_anc) - 1)])
 
     def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Natural death, or death making a NET: driven by TGF-β, suppressed by selinexor (Baron 2022)."""
@@ -91,7 +85,9 @@ class NeutrophilPopulation(ImmunePopulation):
         return ~gone
 
     def recruit(self, factor: float = 1.0) -> None:
-        super().recruit(factor * self.drug.influx_factor)
+        """Influx in proportion to the blood count, over this step (the mean of its ends)."""
+        end = min(max(self.model.steps, 1), len(self.blood_anc) - 1)
+        super().recruit(factor * 0.5 * (self.blood_anc[end - 1] + self.blood_anc[end]))
 
     def deposit_nets(self, xs: np.ndarray, ys: np.ndarray) -> None:
         """Each NET covers its dying cell's site and neighbours; density is a covered fraction, at most 1."""

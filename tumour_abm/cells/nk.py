@@ -1,11 +1,22 @@
-"""NK cells (biology.md, "NK cell"): NKG2A-gated granzyme killing, slower TRAIL killing, ADCC, IFN-γ.
+"""NK cells (biology.md, "NK cell"): killing as imaged in time-lapse assays, NKG2A:HLA-E gating, ADCC, IFN-γ.
 
-An NK cell weighs activating signals (natural, plus CD16 ADCC on antibody-coated targets) against inhibition
-through NKG2A by the target's HLA-E. Granzyme killing uses one of a few granules per kill; a cell with none
-left is exhausted for granzyme but still kills through death receptors (TRAIL), which NKG2A does not gate.
+An NK cell in contact with a target kills it through one of three paths (Prager 2019 JEM):
+- granule exocytosis (perforin/granzyme), the fast, main path: it weighs activating signals against inhibition
+  through NKG2A by the target's HLA-E, and needs a granule load; a cell holds a few kills' worth, kills serially, and
+  re-makes them over days;
+- ADCC: CD16 on antibody-coated targets adds activation to the same granule path (the kill is counted as ADCC in the
+  share the antibody added);
+- death receptors (TRAIL, FasL): slow (hours of contact), not gated by NKG2A, not raised by CD16, and limited: a cell
+  has a small death-receptor budget that recovers slowly.
+After a kill a cell detaches and cannot kill again for a refractory time. A contact lasts one step (30 min, about
+an NK-target conjugate's life in time-lapse imaging): each step a cell next to cancer cells engages one of them at
+random, so a slow path's hazard accrues over contacts. Engagements (contacts) and kills are counted by path and by
+NKG2A status, so that kills per engagement can be read.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 
@@ -13,6 +24,9 @@ from ..params import ASSUMED, param
 from ..rules import hill, per_step_probability
 from .columns import column_attribute
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
+
+SERIAL = "serial killing of ~4-7 targets, then days to re-make perforin and granzyme (Bhat & Watzl 2007 PLoS One; Prager 2019 JEM)"
+NK_PATHS = ("granzyme", "adcc", "trail")  # the NK kill paths as counted; "trail": death receptors (TRAIL, FasL)
 
 
 class NKParams(ImmuneParams):
@@ -30,10 +44,24 @@ class NKParams(ImmuneParams):
     granzyme_kill_per_h: float = param(
         2.0, unit="1/h", source=f"{ASSUMED}; about half of early encounters kill (Ichise 2022 eLife)", ge=0
     )
-    trail_kill_per_h: float = param(
-        0.3, unit="1/h", source=f"{ASSUMED}; later NK kills are death-receptor mediated (Prager 2019 JEM)", ge=0
+    granules: float = param(5.0, unit="kills", source=f"granule load of a rested cell: {SERIAL}; 5 (Kather immunoABM)",
+                            ge=0, le=100)
+    granule_regen_per_d: float = param(
+        1.0, unit="kills/d", source=f"re-synthesis of the granule load: {SERIAL}; 1 kill's worth a day {ASSUMED} "
+                                    "(0.5-2 /d)", ge=0,
     )
-    granules: int = param(5, unit="kills", source="serial killing capacity 5 (Kather immunoABM)", ge=0)
+    kill_refractory_h: float = param(
+        1.0, unit="h", source=f"after a kill a cell detaches and re-arms before it can kill again; {ASSUMED} (serial "
+                              "kills in time-lapse imaging follow each other within hours)", ge=0,
+    )
+    trail_kill_per_h: float = param(
+        0.3, unit="1/h", source=f"death-receptor kills need hours of contact (Prager 2019 JEM); {ASSUMED}", ge=0
+    )
+    death_receptor_kills: float = param(
+        1.0, unit="kills", source="without perforin an NK cell killed once through death receptors (Prager 2019 JEM)",
+        ge=0, le=100,
+    )
+    death_receptor_regen_per_d: float = param(0.5, unit="kills/d", source=ASSUMED, ge=0)
     tgfb_max_suppression: float = param(
         0.5, unit="1", source="M2 cytokines impede NK, review [51]; size per biology.md", ge=0, le=1
     )
@@ -55,25 +83,30 @@ def nk_kill_hazards(
     nk_impairment: float,
     nkg2a_blockade: float,
     has_granules,
+    has_death_receptor=True,
 ):
-    """(granzyme, TRAIL) killing hazards per hour of NK cells on their targets (biology.md); scalars or arrays."""
-    inhibition = nkg2a * hla_e * (1.0 - nkg2a_blockade)
-    activation = (
-        (1.0 + p.adcc_gain * opsonisation)
-        * (1.0 - nk_impairment)
-        * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
-    )
-    granzyme = p.granzyme_kill_per_h * np.maximum(0.0, activation - p.nkg2a_inhibition_weight * inhibition)
-    granzyme, trail = np.where(has_granules, granzyme, 0.0), p.trail_kill_per_h * trail_r * activation
-    return (float(granzyme), float(trail)) if np.ndim(granzyme) == 0 else (granzyme, trail)
+    """(granzyme, ADCC, death receptor) killing hazards per hour of NK cells on their targets (biology.md); scalars
+    or arrays. Granule killing is natural activation plus CD16 activation against NKG2A inhibition; the share the
+    antibody adds is ADCC. Impairment (BTK inhibitors) and TGF-β weaken both granules and death receptors."""
+    fitness = (1.0 - nk_impairment) * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
+    inhibition = p.nkg2a_inhibition_weight * nkg2a * hla_e * (1.0 - nkg2a_blockade)
+    natural = p.granzyme_kill_per_h * np.maximum(0.0, fitness - inhibition)
+    granule = p.granzyme_kill_per_h * np.maximum(0.0, fitness * (1.0 + p.adcc_gain * opsonisation) - inhibition)
+    granzyme = np.where(has_granules, natural, 0.0)
+    adcc = np.where(has_granules, granule - natural, 0.0)
+    death_receptor = np.where(has_death_receptor, p.trail_kill_per_h * trail_r * fitness, 0.0)
+    if np.ndim(granzyme) == 0:
+        return float(granzyme), float(adcc), float(death_receptor)
+    return granzyme, adcc, death_receptor
 
 
 class NKCell(ImmuneCell):
-    """An NK cell: NKG2A+ or not, with the granules it has left; active (secreting IFN-γ) while it engages a
-    target."""
+    """An NK cell: NKG2A+ or not, with the granule load and death-receptor budget it has left; active (secreting
+    IFN-γ) while it engages a target."""
 
     nkg2a = column_attribute("nkg2a", bool, "NKG2A+ (inhibited by HLA-E)")
-    granules = column_attribute("granules", int, "granzyme kills left")
+    granules = column_attribute("granules", float, "granule load, in kills")
+    kills = column_attribute("kills", int, "cancer cells this cell has killed")
 
     @property
     def active(self) -> bool:
@@ -81,28 +114,37 @@ class NKCell(ImmuneCell):
 
     @property
     def exhausted(self) -> bool:
-        return self.granules <= 0
+        return self.granules < 1.0
 
 
 class NKPopulation(ImmunePopulation):
     agent_class = NKCell
     label = "nk"
-    columns = {"nkg2a": (bool, False), "granules": (np.int32, 0)}
+    columns = {"nkg2a": (bool, False), "granules": (np.float32, 0.0), "death_receptor": (np.float32, 0.0),
+               "refractory_until_h": (np.float64, -np.inf), "kills": (np.int32, 0)}
 
     def __init__(self, model, params: NKParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min, influx_per_d=params.influx_per_d)
+        # Contacts by NKG2A status ("nkg2a_pos", "nkg2a_neg"), and those made with a granule load ("armed_nkg2a_pos"...).
+        self.engagements: Counter[str] = Counter()
+        self.kills_by: Counter[str] = Counter()  # kills by path and NKG2A status, e.g. "granzyme_nkg2a_pos"
+        self.most_kills = 0  # the most cancer cells one NK cell has killed
 
     def new_state(self, n: int, nkg2a_fraction: float | None = None) -> dict:
-        """Resident NK cells are NKG2A+ with the resident fraction; infused products bring their own."""
-        fraction = self.params.nkg2a_positive_fraction if nkg2a_fraction is None else nkg2a_fraction
-        return {"nkg2a": self.model.rng.random(max(n, 0)) < fraction, "granules": self.params.granules}
+        """Resident NK cells are NKG2A+ with the resident fraction; infused products bring their own. Cells enter
+        rested (a full granule load and death-receptor budget)."""
+        p = self.params
+        fraction = p.nkg2a_positive_fraction if nkg2a_fraction is None else nkg2a_fraction
+        return {"nkg2a": self.model.rng.random(max(n, 0)) < fraction, "granules": p.granules,
+                "death_receptor": p.death_receptor_kills}
 
     def infuse(self, sites: np.ndarray, nkg2a_fraction: float) -> np.ndarray:
         return self.add(sites, **self.new_state(len(sites), nkg2a_fraction))
 
     def transitions(self, rows: np.ndarray) -> np.ndarray:
-        """Natural death, and IL-10 turning NKG2A− cells NKG2A+ (review [101])."""
+        """Natural death, IL-10 turning NKG2A− cells NKG2A+ (review [101]), and the re-making of granules and of the
+        death-receptor budget."""
         alive = super().transitions(rows)
         p, store = self.params, self.store
         negative = rows[alive & ~store["nkg2a"][rows]]  # only these can convert
@@ -110,36 +152,59 @@ class NKPopulation(ImmunePopulation):
         rate = p.il10_nkg2a_conversion_per_d / 24.0 * hill(il10, p.il10_half_max)
         converts = self.model.rng.random(len(negative)) < per_step_probability(rate, self.dt_h)
         store["nkg2a"][negative[converts]] = True
+        living = rows[alive]
+        days = self.dt_h / 24.0
+        store["granules"][living] = np.minimum(p.granules, store["granules"][living] + p.granule_regen_per_d * days)
+        store["death_receptor"][living] = np.minimum(
+            p.death_receptor_kills, store["death_receptor"][living] + p.death_receptor_regen_per_d * days)
         return alive
 
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
-        """Each NK cell weighs its target's signals; a kill is by granzyme or TRAIL in proportion to their hazards.
-        Only the cells next to a target are computed (in their turn order)."""
+        """Each NK cell out of its refractory time weighs its target's signals; a kill is by one path in proportion
+        to the paths' hazards. Only the cells next to a target are computed (in their turn order)."""
         m, p, store, cancer = self.model, self.params, self.store, self.model.cancer
         store["engaged"][rows] = False
-        meets = targets >= 0
+        meets = (targets >= 0) & (store["refractory_until_h"][rows] <= m.time_h)
         rows, targets = rows[meets], targets[meets]
         if not len(rows):
             return
-        granzyme, trail = nk_kill_hazards(
+        positive = store["nkg2a"][rows]
+        armed = store["granules"][rows] >= 1.0
+        for status, cells in (("nkg2a_pos", positive), ("nkg2a_neg", ~positive)):
+            self.engagements[status] += int(cells.sum())
+            self.engagements[f"armed_{status}"] += int((cells & armed).sum())
+        hazards = nk_kill_hazards(
             p,
-            nkg2a=store["nkg2a"][rows].astype(np.float64),
+            nkg2a=positive.astype(np.float64),
             hla_e=cancer.hla_e(targets),
             trail_r=cancer.trail_r(targets),
             opsonisation=m.therapy.opsonisation(cancer.antigen, targets),
             tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
             nk_impairment=m.therapy.nk_impairment,
             nkg2a_blockade=m.therapy.nkg2a_blockade,
-            has_granules=store["granules"][rows] > 0,
+            has_granules=armed,
+            has_death_receptor=store["death_receptor"][rows] >= 1.0,
         )
-        total = granzyme + trail
+        total = sum(hazards)
         kills, gone = self.contact(targets, total)
         store["engaged"][rows] = ~gone
-        # Competing mechanisms: which one killed is in proportion to their hazards.
-        by_granzyme = kills & (m.rng.random(len(rows)) * total < granzyme)
-        store["granules"][rows[by_granzyme]] -= 1
-        cancer.kill(targets[by_granzyme], "nk_granzyme")
-        cancer.kill(targets[kills & ~by_granzyme], "nk_trail")
+        # Competing paths: which one killed is in proportion to their hazards (one draw per cell).
+        share = m.rng.random(len(rows)) * total
+        granzyme, adcc, _ = hazards
+        path = np.where(share < granzyme, 0, np.where(share < granzyme + adcc, 1, 2))
+        killers = rows[kills]
+        store["granules"][killers] -= np.where(path[kills] < 2, 1.0, 0.0).astype(np.float32)
+        store["death_receptor"][killers] -= np.where(path[kills] == 2, 1.0, 0.0).astype(np.float32)
+        store["refractory_until_h"][killers] = m.time_h + p.kill_refractory_h
+        store["engaged"][killers] = False  # detached
+        store["kills"][killers] += 1
+        if len(killers):
+            self.most_kills = max(self.most_kills, int(store["kills"][killers].max()))
+        for i, name in enumerate(NK_PATHS):
+            by_path = kills & (path == i)
+            cancer.kill(targets[by_path], f"nk_{name}")
+            self.kills_by[f"{name}_nkg2a_pos"] += int((by_path & positive).sum())
+            self.kills_by[f"{name}_nkg2a_neg"] += int((by_path & ~positive).sum())
 
     def stop_mask(self) -> np.ndarray | None:
         return self.model.near_cancer()
