@@ -7,7 +7,7 @@ from mesa.discrete_space import Cell, CellCollection, OrthogonalMooreGrid
 from mesa.discrete_space.discrete_space import DiscreteSpace
 
 from .params import ASSUMED, Params, param
-from .turns import claim_each
+from .turns import claim_each, push_each
 
 # Moore neighbourhood offsets, in a fixed order so that neighbour choices are reproducible.
 MOORE_OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)], dtype=np.int64)
@@ -202,3 +202,30 @@ def claim_free_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.
     chosen = np.where(placed[:, None], unpad(taken, h), -1)
     free[chosen[placed, 0], chosen[placed, 1]] = False
     return chosen
+
+
+def push_free_neighbours(centres: np.ndarray, row_at: np.ndarray, free: np.ndarray, reach: int,
+                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A site for the daughter of each centre (n × 2, dividing cells in turn order): a free neighbour, else one made
+    by pushing the cells between it and the nearest free site within `reach` outward (`turns.push_each`); (−1, −1)
+    where none was in reach. `row_at` (site → row of the pushed population, −1) and `free` are kept current, a
+    daughter's site left for the caller to fill. Also the rows that moved and their new sites (m × 2)."""
+    h = free.shape[1]
+    open_ = padded_flat(free, False)
+    rows = padded_flat(row_at, -1).astype(np.int64, copy=False)
+    n = len(centres)
+    daughters = np.empty(n, dtype=np.int64)
+    moved_rows, moved_to = np.empty(n * reach, dtype=np.int64), np.empty(n * reach, dtype=np.int64)
+    counts = np.zeros(1, dtype=np.int64)
+    size = len(open_)
+    push_each(padded_index(np.asarray(centres, dtype=np.int64), h), rows, open_, neighbour_offsets(h), reach,
+              rng.random(n), daughters, moved_rows, moved_to, counts, np.zeros(size, dtype=np.int64),
+              np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64))
+    row_at[...] = rows.reshape(free.shape[0] + 2, h + 2)[1:-1, 1:-1]
+    free[...] = open_.reshape(free.shape[0] + 2, h + 2)[1:-1, 1:-1]
+    k = counts[0]
+    # A row may have moved more than once: its last move is where it is.
+    last = len(moved_rows[:k]) - 1 - np.unique(moved_rows[:k][::-1], return_index=True)[1]
+    placed = daughters >= 0
+    chosen = np.where(placed[:, None], unpad(np.where(placed, daughters, 0), h), -1)
+    return chosen, moved_rows[last], unpad(moved_to[last], h)

@@ -119,3 +119,79 @@ def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
             open_[site] = False
             if leave[i] >= 0:
                 open_[leave[i]] = True
+
+
+@_compiled("void(int64[:], int64[:], boolean[:], int64[:], int64, float64[:], int64[:], int64[:], int64[:], int64[:],"
+           " int64[:], int64[:], int64[:])")
+def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, moved_rows, moved_to, counts, seen, parent,
+              queue):
+    """Dividing cells in turn order, one after another, each making room for its daughter: on a random open
+    neighbour if it has one (the draws[i]-th share of them), else by pushing the cells between it and the nearest
+    open site outward by one site along the shortest path through cells (breadth-first, at most `reach` steps,
+    neighbours tried from a random start); with no open site in reach it does not divide (daughters[i] = −1).
+
+    `row_at` (padded flat: site → row, −1 empty) and `open_` are kept current; a daughter's site is left at −1 in
+    `row_at` and closed in `open_` for the caller to fill. Each push moves rows: moved_rows[k] went to moved_to[k],
+    k < counts[0] (the same row may move more than once). `seen`, `parent`, `queue`: scratch arrays of the padded
+    grid's size (seen holds a stamp per search, so it is never cleared)."""
+    n_moved = 0
+    for i in range(mothers.shape[0]):
+        centre = mothers[i]
+        daughters[i] = -1
+        count = 0
+        for o in offsets:
+            if open_[centre + o]:
+                count += 1
+        if count > 0:
+            pick = int(draws[i] * count)
+            for o in offsets:
+                if open_[centre + o]:
+                    if pick == 0:
+                        daughters[i] = centre + o
+                        break
+                    pick -= 1
+            open_[daughters[i]] = False
+            continue
+        # Breadth-first through cells, from the mother, to the nearest open site.
+        stamp = i + 1
+        start = int(draws[i] * offsets.shape[0])
+        seen[centre] = stamp
+        head, tail, depth_end, depth, found = 0, 0, 1, 0, -1
+        queue[tail] = centre
+        tail += 1
+        while head < tail and found < 0:
+            if head == depth_end:
+                depth += 1
+                depth_end = tail
+                if depth >= reach:
+                    break
+            site = queue[head]
+            head += 1
+            for j in range(offsets.shape[0]):
+                nxt = site + offsets[(start + j) % offsets.shape[0]]
+                if seen[nxt] == stamp:
+                    continue
+                seen[nxt] = stamp
+                parent[nxt] = site
+                if open_[nxt]:
+                    found = nxt
+                    break
+                if row_at[nxt] >= 0:
+                    queue[tail] = nxt
+                    tail += 1
+        if found < 0:
+            continue
+        # Shift the chain outward: each cell on the path moves one site towards the open end.
+        site = found
+        while parent[site] != centre:
+            back = parent[site]
+            row = row_at[back]
+            row_at[site] = row
+            moved_rows[n_moved] = row
+            moved_to[n_moved] = site
+            n_moved += 1
+            site = back
+        row_at[site] = -1
+        open_[found] = False
+        daughters[i] = site
+    counts[0] = n_moved

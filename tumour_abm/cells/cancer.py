@@ -16,12 +16,13 @@ from pydantic import Field, field_validator
 
 from ..params import ASSUMED, Params, param
 from ..rules import drug_effect, hill, per_hour, per_step_probability
-from ..space import claim_free_neighbours, count_neighbours
+from ..space import claim_free_neighbours, count_neighbours, push_free_neighbours
 from ..therapy.pd import EffectCompartment
 from .columns import CellView, RowStore, SitedPopulation
 
 AntigenName = Literal["CD19", "CD20", "CD38", "BCMA"]
 Layout = Literal["disc", "scattered"]
+DivisionRule = Literal["room", "push"]
 _ANTIGEN = "antigen_"  # prefix of the antigen columns
 
 
@@ -45,7 +46,19 @@ class CancerParams(Params):
     )
 
     # --- growth
-    doubling_time_h: float = param(36.0, unit="h", source=f"{ASSUMED}; DLBCL 24-48 h (biology.md)", gt=0)
+    doubling_time_h: float = param(
+        36.0, unit="h", source=f"{ASSUMED}; DLBCL 24-48 h (biology.md). The doubling of a cell that has room to "
+                               "divide: how fast a mass grows also depends on `division_rule`", gt=0
+    )
+    division_rule: DivisionRule = param(
+        "room", unit="-", source="'room': a cell divides only into a free neighbour (contact inhibition: a mass grows "
+        "from its rim); 'push': a cell without one pushes the cells between it and the nearest free site within "
+        "`push_reach_um` outward (a common lattice-model rule), so a mass grows from a rim that deep",
+    )
+    push_reach_um: float = param(
+        200.0, unit="µm", source=f"{ASSUMED}: about the proliferating rim of a tumour spheroid (100-200 µm)", gt=0,
+        le=10_000,
+    )
     basal_death_per_d: float = param(
         0.0, unit="1/d", source=f"{ASSUMED}: the doubling time is net growth, so no separate basal death", ge=0
     )
@@ -297,11 +310,12 @@ class CancerPopulation(SitedPopulation):
             return
 
         free = self.model.grid.empty.data & placeable
-        # Only cells with room can divide (contact inhibition): the interior of a mass is never drawn.
-        room = count_neighbours(free)[self.x[rows], self.y[rows]] > 0
-        rows = rows[room]
-        if not len(rows):
-            return
+        if p.division_rule == "room":
+            # Only cells with room can divide (contact inhibition): the interior of a mass is never drawn.
+            room = count_neighbours(free)[self.x[rows], self.y[rows]] > 0
+            rows = rows[room]
+            if not len(rows):
+                return
         x, y = self.x[rows], self.y[rows]
         m2 = next_to_m2[x, y] if next_to_m2 is not None else np.zeros(len(rows), dtype=bool)
         rate = division_rate_per_h(p, self.drug.prolif, self.model.fields["nets"][x, y], m2, growth_factor)
@@ -310,8 +324,15 @@ class CancerPopulation(SitedPopulation):
 
     def _divide(self, parents: np.ndarray, free: np.ndarray) -> None:
         """Place each daughter on a random free neighbour, parents in random order; a parent whose room was taken
-        by the daughters before it does not divide."""
-        sites = claim_free_neighbours(self.sites(parents), free, self.rng)
+        by the daughters before it does not divide, unless the rule lets it push (`space.push_free_neighbours`)."""
+        p = self.params
+        if p.division_rule == "push":
+            reach = max(1, int(round(p.push_reach_um / self.model.spec.grid.site_um)))
+            sites, moved, to = push_free_neighbours(self.sites(parents), self.row_at, free, reach, self.rng)
+            self.x[moved], self.y[moved] = to[:, 0], to[:, 1]
+            self.model.grid.empty.data[to[:, 0], to[:, 1]] = False
+        else:
+            sites = claim_free_neighbours(self.sites(parents), free, self.rng)
         placed = sites[:, 0] >= 0
         if placed.any():
             self.add(sites[placed, 0], sites[placed, 1], parents=parents[placed])
