@@ -152,7 +152,7 @@ def test_wrong_type(tmp_path):
 
 
 def test_exponent_without_point_gets_a_hint(tmp_path):
-    p = only(problems_of(write(tmp_path, "bad.yaml", "cancer:\n  prolif_ec50_nM: 1e3\n")))
+    p = only(problems_of(write(tmp_path, "bad.yaml", "cancer:\n  prolif_drug_max_inhibition: 1e3\n")))
     assert (p.line, p.value) == (2, "1e3") and "1.0e+3" in p.suggestion
 
 

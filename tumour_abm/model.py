@@ -16,6 +16,7 @@ from .fields import Fields
 from .reporters import TIMESERIES
 from .scenario import Scenario
 from .space import count_neighbours, make_grid, next_to, place_vessels
+from .therapy.pd import Xpo1Occupancy
 from .therapy.products import TherapyPlan
 from .therapy.schedule import resolve_events
 
@@ -49,6 +50,7 @@ class TumourModel(mesa.Model):
         self.fields = Fields(self.grid, scenario.fields, g.site_um, scenario.time.dt_min)
         self.plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
         self.drug_nM = 0.0
+        self.xpo1 = Xpo1Occupancy(scenario.products.selinexor_target)  # bound XPO1 in tissue cells
         self.therapy = self.plan.effects(0.0)
         self.net_shield = scenario.neutrophil.net_kill_shield
         self.warnings: list[str] = []  # what the run could not do as asked (reported with its outputs)
@@ -155,9 +157,10 @@ class TumourModel(mesa.Model):
         mid_h = self.time_h - self.dt_h / 2.0
         self.drug_nM = c = self.plan.selinexor_nM(mid_h)
         self.therapy = self.plan.effects(mid_h)
-        self.cancer.drug.update(c, self.dt_h)
+        occupancy = self.xpo1.advance(c, self.dt_h)
+        self.cancer.drug.update(occupancy, self.dt_h)
         self.car_t.drug.update(c)
-        self.macrophages.drug.update(c)
+        self.macrophages.drug.update(occupancy)
         self.neutrophils.drug.update(c)
 
     def _update_fields(self) -> None:

@@ -66,7 +66,7 @@ def mut_batch(draw, doc: Doc, case_rel: str) -> tuple[Mutation, dict[str, bytes]
         elif sub == "product":
             n, k = draw(st.sampled_from([(100, 3), (1000, 3), (30, 6), (10, 9)]))
             keys = ["cancer.doubling_time_h", "cancer.hla_e_mean", "cancer.trail_r_mean", "nk.lifespan_d",
-                    "nk.adcc_gain", "cancer.hla_e_cv", "cancer.trail_r_cv", "nk.chemotaxis_bias", "cancer.prolif_hill"]
+                    "nk.adcc_gain", "cancer.hla_e_cv", "cancer.trail_r_cv", "nk.chemotaxis_bias", "cancer.priming_tau_h"]
             for key in keys[:k]:
                 doc.set(("sweep", "parameters", key), [0.5 + i * 1e-4 for i in range(n)])
             path = ("sweep", "parameters")

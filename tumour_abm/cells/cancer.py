@@ -15,9 +15,9 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from ..params import ASSUMED, Params, param
-from ..rules import drug_effect, hill, per_hour, per_step_probability
+from ..rules import hill, per_hour, per_step_probability
 from ..space import claim_free_neighbours, count_neighbours, push_free_neighbours
-from ..therapy.pd import EffectCompartment
+from ..therapy.pd import LaggedState
 from .columns import CellView, RowStore, SitedPopulation
 
 AntigenName = Literal["CD19", "CD20", "CD38", "BCMA"]
@@ -63,10 +63,9 @@ class CancerParams(Params):
         0.0, unit="1/d", source=f"{ASSUMED}: the doubling time is net growth, so no separate basal death", ge=0
     )
     prolif_drug_max_inhibition: float = param(
-        0.8, unit="1", source=f"{ASSUMED}; XPO1i blocks proliferation, review [14,19,22]", ge=0, le=1
+        0.8, unit="1", source=f"{ASSUMED}; XPO1i blocks proliferation, review [14,19,22]; × XPO1 occupancy", ge=0,
+        le=1,
     )
-    prolif_ec50_nM: float = param(100.0, unit="nM", source=ASSUMED, gt=0)
-    prolif_hill: float = param(1.5, unit="1", source=ASSUMED, gt=0)
     net_growth_gain: float = param(
         0.5, unit="1 per unit NET density", source=f"NETs promote growth, review [65]; size {ASSUMED}", ge=0
     )
@@ -77,12 +76,14 @@ class CancerParams(Params):
     # --- drug-induced apoptosis
     apoptosis_max_per_h: float = param(
         0.01, unit="1/h",
-        source="calibrated: 60 mg twice weekly (scenarios/selinexor_mono.yaml) gives ORR 4/12 seeds, near SADAL's "
-        "29 % (biology.md's starting 0.03 /h eliminated every tumour)",
+        source="× apoptotic priming; calibrated under the earlier direct plasma-level rule (60 mg twice weekly gave "
+        "ORR 4/12 seeds, near SADAL's 29 %); to be re-calibrated with the drug-effect chain",
         ge=0,
     )
-    apoptosis_ec50_nM: float = param(100.0, unit="nM", source=ASSUMED, gt=0)
-    apoptosis_hill: float = param(1.5, unit="1", source=ASSUMED, gt=0)
+    priming_tau_h: float = param(
+        24.0, unit="h", source=f"apoptotic priming builds and outlasts the drug (sensitisation, review [105]); "
+                               f"{ASSUMED}", gt=0
+    )
     xpo1_sensitivity: float = param(
         1.0, unit="x", source="biology.md: higher for XPO1-dependent tumours", ge=0
     )
@@ -93,8 +94,6 @@ class CancerParams(Params):
     hla_e_drug_max_reduction: float = param(
         0.5, unit="1", source=f"{ASSUMED}; selinexor lowers HLA-E, review [61,62]", ge=0, le=1
     )
-    hla_e_ec50_nM: float = param(200.0, unit="nM", source=ASSUMED, gt=0)
-    hla_e_hill: float = param(1.0, unit="1", source=ASSUMED, gt=0)
     hla_e_tau_h: float = param(12.0, unit="h", source=f"{ASSUMED}: surface protein turnover", gt=0)
     hla_e_lymph_node_gain: float = param(
         0.5, unit="1", source=f"IL-4 + CD40L raise HLA-E, review [62]; size {ASSUMED}", ge=0
@@ -108,9 +107,7 @@ class CancerParams(Params):
     trail_r_drug_max_gain: float = param(
         1.0, unit="1", source=f"{ASSUMED}; selinexor raises death receptors on CLL cells, review [62]", ge=0
     )
-    trail_r_ec50_nM: float = param(200.0, unit="nM", source=ASSUMED, gt=0)
-    trail_r_hill: float = param(1.0, unit="1", source=ASSUMED, gt=0)
-    trail_r_tau_h: float = param(12.0, unit="h", source=ASSUMED, gt=0)
+    trail_r_tau_h: float = param(12.0, unit="h", source=f"{ASSUMED}: surface protein turnover", gt=0)
 
     # --- secretion
     chemokine_per_h: float = param(
@@ -166,26 +163,31 @@ class CancerCell(CellView):
 
 @dataclass
 class CancerDrugResponse:
-    """The cancer cells' response to the drug concentration: instant Hill effects on growth and apoptosis,
-    and effect compartments for the surface proteins (HLA-E, TRAIL-R), which take hours to change."""
+    """The cancer cells' response to XPO1 occupancy (`therapy.pd`): the cell cycle stops at once in proportion to
+    it; apoptotic priming (which sets the drug's apoptosis), HLA-E reduction and DR4/DR5 rise build up over hours and
+    fade as slowly once the drug has gone."""
 
     params: CancerParams
     prolif: float = 0.0
-    apoptosis: float = 0.0
-    hla_e: EffectCompartment = field(init=False)
-    trail_r: EffectCompartment = field(init=False)
+    priming: LaggedState = field(init=False)
+    hla_e: LaggedState = field(init=False)
+    trail_r: LaggedState = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.params
-        self.hla_e = EffectCompartment(p.hla_e_ec50_nM, p.hla_e_hill, p.hla_e_tau_h)
-        self.trail_r = EffectCompartment(p.trail_r_ec50_nM, p.trail_r_hill, p.trail_r_tau_h)
+        self.priming = LaggedState(p.priming_tau_h)
+        self.hla_e = LaggedState(p.hla_e_tau_h)
+        self.trail_r = LaggedState(p.trail_r_tau_h)
 
-    def update(self, conc_nM: float, dt_h: float) -> None:
-        p = self.params
-        self.prolif = drug_effect(conc_nM, p.prolif_ec50_nM, p.prolif_hill)
-        self.apoptosis = drug_effect(conc_nM, p.apoptosis_ec50_nM, p.apoptosis_hill)
-        self.hla_e.advance(conc_nM, dt_h)
-        self.trail_r.advance(conc_nM, dt_h)
+    def update(self, occupancy: float, dt_h: float) -> None:
+        self.prolif = occupancy
+        self.priming.advance(occupancy, dt_h)
+        self.hla_e.advance(occupancy, dt_h)
+        self.trail_r.advance(occupancy, dt_h)
+
+    @property
+    def apoptosis(self) -> float:
+        return self.priming.value
 
 
 def division_rate_per_h(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..params import ASSUMED, param
-from ..rules import drug_effect, hill, per_step_probability
+from ..rules import hill, per_step_probability
 from .columns import column_attribute
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
@@ -25,8 +25,6 @@ class MacrophageParams(ImmuneParams):
     drug_repolarisation_per_d: float = param(
         0.5, unit="1/d", source="selinexor shifts M2 → M1, review [55]; size per biology.md", ge=0
     )
-    drug_ec50_nM: float = param(100.0, unit="nM", source=f"E_mac; {ASSUMED}", gt=0)
-    drug_hill: float = param(1.0, unit="1", source=ASSUMED, gt=0)
     ifng_repolarisation_per_d: float = param(
         0.2, unit="1/d", source=f"IFN-γ favours M1, review [55]; {ASSUMED}", ge=0
     )
@@ -60,8 +58,9 @@ class MacrophageDrugResponse:
     params: MacrophageParams
     effect: float = 0.0  # E_mac
 
-    def update(self, conc_nM: float) -> None:
-        self.effect = drug_effect(conc_nM, self.params.drug_ec50_nM, self.params.drug_hill)
+    def update(self, occupancy: float) -> None:
+        """Selinexor's effect on macrophages follows XPO1 occupancy (`therapy.pd`)."""
+        self.effect = occupancy
 
 
 def phagocytosis_per_h(p: MacrophageParams, *, opsonisation, il10, hla_e):

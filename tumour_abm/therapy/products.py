@@ -12,6 +12,7 @@ import numpy as np
 from ..cells.cancer import AntigenName
 from ..params import ASSUMED, Params, param, section, variant
 from .effects import TherapyEffects
+from .pd import Xpo1Params
 from .pk import DoseSeries, PKParams
 from .schedule import DatedEvent
 
@@ -57,6 +58,7 @@ class ProductParams(Params):
     """Parameters of each product; the schedule (when) is in the scenario's `therapy:` section."""
 
     selinexor_pk: PKParams = section(PKParams, "selinexor pharmacokinetics")
+    selinexor_target: Xpo1Params = section(Xpo1Params, "selinexor's binding to XPO1 in tissue cells")
     rituximab: AntibodyParams = section(AntibodyParams, "anti-CD20")
     obinutuzumab: ObinutuzumabParams = section(ObinutuzumabParams, "glyco-engineered anti-CD20")
     daratumumab: DaratumumabParams = section(DaratumumabParams, "anti-CD38")
