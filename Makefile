@@ -39,7 +39,7 @@ equivalence: $(STAMP)
 fuzz: $(STAMP)
 	$(PY) tools/fuzz.py --scenario-cases 1000 --batch-cases 1000
 
-# The review's twelve claims, 20 paired replicates per arm (about 20 minutes on two cores).
+# The review's twelve claims, 20 paired replicates per arm (about 12 minutes on two cores).
 validate: $(STAMP)
 	$(VENV)/bin/tumour-abm validate --replicates 20 --out runs/validate-$$(date +%Y%m%d-%H%M%S)
 

@@ -46,7 +46,7 @@ TgfbFieldParams = CytokineFieldParams
 IfngFieldParams = variant(
     CytokineFieldParams, "IfngFieldParams",
     diffusion_um2_per_s=(50.0, f"{ASSUMED}; 50-100 µm²/s (biology.md)"),
-    half_life_min=(0.3, f"{ASSUMED}: uptake makes IFN-γ spread only 30-40 µm (biology.md); sqrt(D·t½/ln2) ≈ 33 µm"),
+    half_life_min=(0.3, f"{ASSUMED}: uptake makes IFN-γ spread only 30-40 µm (biology.md); sqrt(D·t½/ln2) ≈ 36 µm"),
 )
 ChemokineFieldParams = variant(
     CytokineFieldParams, "ChemokineFieldParams",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cells.nk import NK_PATHS
 from .host.marrow import neutropenia_grade
 from .scenario import ResponseParams
 
@@ -75,24 +76,24 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
+NKG2A_STATES = ("nkg2a_pos", "nkg2a_neg")
+
+
 def summarise_kills(kills_by: dict[str, int], engagements: dict[str, int], most_kills: int, nk_cells: int) -> dict:
     """NK kills in total, the share made through death receptors, and each path's kills per engagement by NKG2A
     status (`kills_by`: e.g. "granzyme_nkg2a_pos" → kills; `engagements`: "nkg2a_pos" → contacts, "armed_nkg2a_pos"
-    → contacts made with a granule load), with the kills per NK cell (mean over every NK cell that lived, and the
-    most by one). Granule kills (granzyme, ADCC) are per armed contact: that is the chance the NKG2A:HLA-E balance
-    sets; death-receptor kills are per contact."""
+    → contacts made with a granule load, "receptor_armed_nkg2a_pos" → with a death-receptor budget), with the kills
+    per NK cell (mean over every NK cell that lived, and the most by one). Each path's kills are per contact made
+    with that path armed: for the granule paths, the chance the NKG2A:HLA-E balance sets."""
     total = sum(kills_by.values())
     out = {"killed_nk": total, "nk_trail_share": ratio(sum(kills_by.get(f"trail_{s}", 0) for s in NKG2A_STATES), total),
            "nk_engagements": sum(engagements.get(s, 0) for s in NKG2A_STATES),
            "nk_kills_per_cell": ratio(total, nk_cells), "nk_kills_most_by_one_cell": int(most_kills)}
-    for path in ("granzyme", "adcc", "trail"):
+    for path in NK_PATHS:
         for status in NKG2A_STATES:
-            contacts = engagements.get(status if path == "trail" else f"armed_{status}", 0)
+            contacts = engagements.get(f"receptor_armed_{status}" if path == "trail" else f"armed_{status}", 0)
             out[f"nk_{path}_per_engagement_{status}"] = ratio(kills_by.get(f"{path}_{status}", 0), contacts)
     return out
-
-
-NKG2A_STATES = ("nkg2a_pos", "nkg2a_neg")
 
 
 def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray, m1: int, m2: int) -> dict:
@@ -143,8 +144,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     **{f"nk_{path}_per_engagement_{status}": (f"NK {label} kills per engagement, {status.replace('_', ' ')} cells",
                                               "kills/contact")
        for path, label in (("granzyme", "granzyme (per armed contact)"), ("adcc", "ADCC (per armed contact)"),
-                           ("trail", "death-receptor"))
-       for status in ("nkg2a_pos", "nkg2a_neg")},
+                           ("trail", "death-receptor (per contact with a budget)"))
+       for status in NKG2A_STATES},
     "killed_car_t": ("cancer cells killed by CAR-T cells", "cells"),
     "killed_macrophage": ("cancer cells phagocytosed", "cells"),
     "died_drug": ("cancer cells killed by selinexor", "cells"),

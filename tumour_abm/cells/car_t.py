@@ -140,7 +140,8 @@ class CarTPopulation(ImmunePopulation):
     def exhaustion(self, rows: np.ndarray) -> np.ndarray:
         """The checkpoint load over its threshold, 0-1 (1: terminally exhausted)."""
         store = self.store
-        return np.where(store["exhausted"][rows], 1.0, np.minimum(1.0, store["load"][rows] / self.params.exhaustion_load))
+        level = np.minimum(1.0, store["load"][rows] / self.params.exhaustion_load)
+        return np.where(store["exhausted"][rows], 1.0, level)
 
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
         """Bound cells stay; an engaging cell keeps its target while it lives beside it, the others engage the target
@@ -187,8 +188,9 @@ class CarTPopulation(ImmunePopulation):
         store, cancer = self.store, self.model.cancer
         held = store["target"][rows]
         h = np.maximum(held, 0)
-        keep = ((held >= 0) & cancer.store["alive"][h] & (np.abs(cancer.x[h] - store["x"][rows]) <= 1)
-                & (np.abs(cancer.y[h] - store["y"][rows]) <= 1))
+        # (A row freed by a death may be reused by a newborn cell: the antigen is checked again.)
+        keep = ((held >= 0) & cancer.store["alive"][h] & (self.target_requirement()[h] > 0)
+                & (np.abs(cancer.x[h] - store["x"][rows]) <= 1) & (np.abs(cancer.y[h] - store["y"][rows]) <= 1))
         return np.where(keep, held, drawn)
 
     def _divide(self, rows: np.ndarray) -> None:

@@ -25,7 +25,8 @@ from ..rules import hill, per_step_probability
 from .columns import column_attribute
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
-SERIAL = "serial killing of ~4-7 targets, then days to re-make perforin and granzyme (Bhat & Watzl 2007 PLoS One; Prager 2019 JEM)"
+SERIAL = ("serial killing of ~4-7 targets, then days to re-make perforin and granzyme (Bhat & Watzl 2007 PLoS One; "
+          "Prager 2019 JEM)")
 NK_PATHS = ("granzyme", "adcc", "trail")  # the NK kill paths as counted; "trail": death receptors (TRAIL, FasL)
 
 
@@ -126,7 +127,8 @@ class NKPopulation(ImmunePopulation):
     def __init__(self, model, params: NKParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min, influx_per_d=params.influx_per_d)
-        # Contacts by NKG2A status ("nkg2a_pos", "nkg2a_neg"), and those made with a granule load ("armed_nkg2a_pos"...).
+        # Contacts by NKG2A status ("nkg2a_pos", "nkg2a_neg"), and those made with a granule load ("armed_nkg2a_pos")
+        # or a death-receptor budget ("receptor_armed_nkg2a_pos"), the same for NKG2A− cells.
         self.engagements: Counter[str] = Counter()
         self.kills_by: Counter[str] = Counter()  # kills by path and NKG2A status, e.g. "granzyme_nkg2a_pos"
         self.most_kills = 0  # the most cancer cells one NK cell has killed
@@ -170,9 +172,7 @@ class NKPopulation(ImmunePopulation):
             return
         positive = store["nkg2a"][rows]
         armed = store["granules"][rows] >= 1.0
-        for status, cells in (("nkg2a_pos", positive), ("nkg2a_neg", ~positive)):
-            self.engagements[status] += int(cells.sum())
-            self.engagements[f"armed_{status}"] += int((cells & armed).sum())
+        receptor_armed = store["death_receptor"][rows] >= 1.0
         hazards = nk_kill_hazards(
             p,
             nkg2a=positive.astype(np.float64),
@@ -183,11 +183,16 @@ class NKPopulation(ImmunePopulation):
             nk_impairment=m.therapy.nk_impairment,
             nkg2a_blockade=m.therapy.nkg2a_blockade,
             has_granules=armed,
-            has_death_receptor=store["death_receptor"][rows] >= 1.0,
+            has_death_receptor=receptor_armed,
         )
         total = sum(hazards)
         kills, gone = self.contact(targets, total)
         store["engaged"][rows] = ~gone
+        # Contacts made (a target killed by a cell earlier in the turn order is not met), with what each path had.
+        for status, cells in (("nkg2a_pos", positive & ~gone), ("nkg2a_neg", ~positive & ~gone)):
+            self.engagements[status] += int(cells.sum())
+            self.engagements[f"armed_{status}"] += int((cells & armed).sum())
+            self.engagements[f"receptor_armed_{status}"] += int((cells & receptor_armed).sum())
         # Competing paths: which one killed is in proportion to their hazards (one draw per cell).
         share = m.rng.random(len(rows)) * total
         granzyme, adcc, _ = hazards

@@ -5,7 +5,8 @@ A proliferating pool makes cells that mature through a chain of transit compartm
 The drug inhibits proliferation; a low blood count feeds back on it, (ANC₀/ANC)^γ. In units of the baseline
 (every compartment is 1 at steady state, where the run starts):
 
-    dP/dt = k·P·(1 − E(C))·(1/N)^γ − k·P,   dTᵢ/dt = k·(Tᵢ₋₁ − Tᵢ),   dN/dt = k·T₃ − k·N,   k = (n + 1)/MTT
+    dP/dt = k·P·(1 − E(C))·(1/N)^γ − k·P,   dTᵢ/dt = k·(Tᵢ₋₁ − Tᵢ),   dN/dt = k·T₃ − k·N,
+    k = (n + 1)/MTT
 
 with E(C) = Emax·C/(EC50 + C) of the plasma level. Because the plasma curve of a run is known in advance (the
 doses are resolved before it starts), the count is computed once for the whole run (classic fourth-order
