@@ -78,7 +78,7 @@ def measure_startup() -> dict:
 def _best_of(runs: list[dict]) -> dict:
     best = dict(min(runs, key=lambda r: r["cpu_s_per_day"]))
     best["slowest_cpu_s_per_day"] = max(r["cpu_s_per_day"] for r in runs)
-    best["runs"] = len(runs)
+    best["repeats"] = len(runs)
     return best
 
 

@@ -98,7 +98,7 @@ def test_granzyme_kills_use_up_granules_then_nk_cells_are_exhausted():
 def test_after_a_kill_an_nk_cell_waits_out_its_refractory_time_and_regains_granules_over_days():
     m = blank(3, **{"nk.kill_refractory_h": 2.0, "nk.speed_um_per_min": 0.0})  # (detached cells stay put here)
     p = m.nk.params
-    rows = place_pairs(m, nkg2a=False, granules=5)
+    place_pairs(m, nkg2a=False, granules=5)
     m.cancer.trail_r_base[:] = 0.0
     m.steps = 1
     m.nk.step()
@@ -122,7 +122,8 @@ def test_after_a_kill_an_nk_cell_waits_out_its_refractory_time_and_regains_granu
     killers = killers[m.nk.store["alive"][killers]]  # (a few die their natural death meanwhile)
     spent = m.nk.store["kills"][killers]
     np.testing.assert_allclose(m.nk.store["granules"][killers], p.granules - spent + 4 * regen, rtol=1e-5)
-    assert len(rows) == PAIRS
+    # Each killer's refractory time runs from its last kill: step 1 (0.5 h) or step 6 (3 h), plus 2 h.
+    np.testing.assert_allclose(m.nk.store["refractory_until_h"][killers], np.where(spent == 2, 5.0, 2.5))
 
 
 def test_il10_turns_nk_cells_nkg2a_positive():

@@ -4,7 +4,8 @@ drug level, the maturation delay, the step's accuracy, and CTCAE grading."""
 import numpy as np
 import pytest
 
-from tumour_abm.host.marrow import MarrowParams, neutropenia_grade, relative_anc
+from tumour_abm.host.marrow import MarrowParams, relative_anc
+from tumour_abm.outcomes import neutropenia_grade
 from tumour_abm.therapy.pk import DoseSeries, PKParams
 
 DT_H = 0.5

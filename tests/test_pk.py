@@ -93,9 +93,6 @@ def test_the_defaults_are_the_fit_of_tools_fit_pk():
     spec = importlib.util.spec_from_file_location("fit_pk", Path(__file__).parents[1] / "tools" / "fit_pk.py")
     fit_pk = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fit_pk)
-    from scipy.optimize import least_squares
-
-    fit = least_squares(fit_pk.residuals, np.log(list(fit_pk.START.values())), xtol=1e-12, ftol=1e-12, gtol=1e-12)
     defaults = PKParams()
-    for name, value in zip(fit_pk.NAMES, np.exp(fit.x)):
+    for name, value in fit_pk.fit().items():
         assert getattr(defaults, name) == pytest.approx(value, rel=0.01), name  # the defaults are rounded to 3 digits

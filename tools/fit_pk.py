@@ -54,10 +54,15 @@ def _miss(value: float, target) -> float:
     return np.log(value / target) / POINT_TOLERANCE
 
 
+def fit() -> dict[str, float]:
+    """The fitted parameters: from a neutral start (not the current defaults), to a tight tolerance (the one free
+    direction is shallow)."""
+    found = least_squares(residuals, np.log(list(START.values())), xtol=1e-12, ftol=1e-12, gtol=1e-12)
+    return dict(zip(NAMES, np.exp(found.x)))
+
+
 def main() -> None:
-    # From a neutral start (not the current defaults), to a tight tolerance: the one free direction is shallow.
-    fit = least_squares(residuals, np.log(list(START.values())), xtol=1e-12, ftol=1e-12, gtol=1e-12)
-    values = dict(zip(NAMES, np.exp(fit.x)))
+    values = fit()
     pk = PKParams().model_copy(update=values)
     print("fitted:", ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
     for k, got in figures(pk).items():

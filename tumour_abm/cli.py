@@ -121,11 +121,15 @@ def cmd_params(args: argparse.Namespace) -> int:
 def cmd_pk(args: argparse.Namespace) -> int:
     """Selinexor exposure of a scenario's doses, or of a regimen given on the command line."""
     import json
+    import math
+
+    import numpy as np
 
     from .plots import plot_pk
     from .scenario import Scenario, load_scenario
     from .therapy.products import T_CELL_IMPAIRMENT_THRESHOLD_NM, TherapyPlan
-    from .host.marrow import blood_nadir
+    from .host.marrow import MARROW_STEP_H, relative_anc
+    from .outcomes import summarise_blood
     from .therapy.pk import exposure
     from .therapy.schedule import resolve_events
 
@@ -155,7 +159,12 @@ def cmd_pk(args: argparse.Namespace) -> int:
     out = {k: round(v, 3) for k, v in exposure(plan.selinexor, window, thresholds).items()}
     # The blood count's nadir lags the doses by the marrow's maturation time: follow it three weeks past the last dose.
     marrow_until_h = max(window[1], float(times.max()) + 21 * 24.0)
-    out.update({k: round(v, 3) for k, v in blood_nadir(plan, scenario.neutrophil.marrow, marrow_until_h).items()})
+    marrow = scenario.neutrophil.marrow
+    n_steps = math.ceil(marrow_until_h / MARROW_STEP_H)
+    anc = relative_anc(marrow, plan.selinexor.nM, n_steps, MARROW_STEP_H)
+    day = scenario.time.start_day + np.arange(n_steps + 1) * MARROW_STEP_H / 24.0
+    blood = summarise_blood(day, anc, marrow.baseline_anc_1e9_per_l, marrow.lower_limit_anc_1e9_per_l)
+    out.update({k: round(v, 3) for k, v in blood.items()})
     if args.plot:
         from .atomic import write_atomic
 

@@ -179,10 +179,15 @@ class TumourModel(mesa.Model):
                           for amount, per_cell_per_h in sources])
         self.uphill = Uphill(self.fields["chemokine"])  # what immune cells follow, as the field now is
 
-    def near_cancer(self) -> np.ndarray | None:
-        """Sites next to a cancer cell (where a walking killer stops), as a padded flat map (`space.padded_flat`);
-        None when there is no cancer cell. Made once a step, and again if cancer cells were added: cells killed
-        during the step leave it a superset, which is harmless (a walker that stops there finds no target)."""
+    def near_cancer(self, requires: np.ndarray | None = None) -> np.ndarray | None:
+        """Sites next to a cancer cell (where a walking killer stops) — one whose `requires` column (over cancer
+        rows, e.g. the CAR's antigen) is > 0, if given — as a padded flat map (`space.padded_flat`); None when there
+        is no cancer cell. The map of every cancer cell is made once a step, and again if cancer cells were added:
+        cells killed during the step leave it a superset, which is harmless (a walker that stops there finds no
+        target)."""
+        if requires is not None:
+            row_at = self.cancer.row_at
+            return next_to((row_at >= 0) & (requires[np.maximum(row_at, 0)] > 0)) if self.cancer.n_alive else None
         key = (self.steps, self.cancer.store.births)
         if self._near_cancer is None or self._near_cancer[0] != key:
             near = next_to(self.cancer.row_at >= 0) if self.cancer.n_alive else None

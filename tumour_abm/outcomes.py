@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cells.nk import NK_PATHS
-from .host.marrow import neutropenia_grade
+from .cells.nk import ARMED_BY, NK_PATHS, NKG2A_STATES
 from .scenario import ResponseParams
 
 
@@ -76,9 +75,6 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
-NKG2A_STATES = ("nkg2a_pos", "nkg2a_neg")
-
-
 def summarise_kills(kills_by: dict[str, int], engagements: dict[str, int], most_kills: int, nk_cells: int) -> dict:
     """NK kills in total, the share made through death receptors, and each path's kills per engagement by NKG2A
     status (`kills_by`: e.g. "granzyme_nkg2a_pos" → kills; `engagements`: "nkg2a_pos" → contacts, "armed_nkg2a_pos"
@@ -91,7 +87,7 @@ def summarise_kills(kills_by: dict[str, int], engagements: dict[str, int], most_
            "nk_kills_per_cell": ratio(total, nk_cells), "nk_kills_most_by_one_cell": int(most_kills)}
     for path in NK_PATHS:
         for status in NKG2A_STATES:
-            contacts = engagements.get(f"receptor_armed_{status}" if path == "trail" else f"armed_{status}", 0)
+            contacts = engagements.get(f"{ARMED_BY[path]}_{status}", 0)
             out[f"nk_{path}_per_engagement_{status}"] = ratio(kills_by.get(f"{path}_{status}", 0), contacts)
     return out
 
@@ -110,6 +106,18 @@ def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray
         "macrophage_m2_final": int(m2),
         "m1_m2_ratio_final": ratio(m1, m2),
     }
+
+
+# CTCAE v5 neutrophil count decreased: the upper bound of each grade's ANC (10⁹/L); grade 1 ends at the LLN.
+GRADE_BOUNDS = ((4, 0.5), (3, 1.0), (2, 1.5))
+
+
+def neutropenia_grade(anc_1e9_per_l: float, lower_limit: float) -> int:
+    """CTCAE v5 grade of an ANC: 0 at or above the lower limit of normal, 4 below 0.5 × 10⁹/L."""
+    for grade, bound in GRADE_BOUNDS:
+        if anc_1e9_per_l < bound:
+            return grade
+    return 1 if anc_1e9_per_l < lower_limit else 0
 
 
 def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, baseline_1e9_per_l: float, lower_limit: float) -> dict:

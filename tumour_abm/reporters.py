@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cells.nk import NK_PATHS
+from .cells.nk import NK_PATHS, NKG2A_STATES, ONE_KILL
 from .outcomes import ratio
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ TIMESERIES: dict[str, Reporter] = {
     "killed_nk_trail": Reporter("cancer cells killed by NK death receptors (TRAIL, FasL; cumulative)", "cells",
                                 _deaths("nk_trail")),
     "nk_engagements": Reporter("NK contacts with a target, one a step (cumulative)", "contacts",
-                               lambda m: m.nk.engagements["nkg2a_pos"] + m.nk.engagements["nkg2a_neg"]),
+                               lambda m: sum(m.nk.engagements[s] for s in NKG2A_STATES)),
     "killed_car_t": Reporter("cancer cells killed by CAR-T cells (cumulative)", "cells", _deaths("car_t")),
     "killed_macrophage": Reporter("cancer cells phagocytosed by M1 macrophages (cumulative)", "cells", _deaths("macrophage")),
     "died_drug": Reporter("cancer cells killed by selinexor (cumulative)", "cells", _deaths("drug")),
@@ -73,7 +73,7 @@ TIMESERIES: dict[str, Reporter] = {
     "nk_total": Reporter("NK cells", "cells", lambda m: m.nk.count()),
     "nk_nkg2a_pos": Reporter("NKG2A+ NK cells", "cells", lambda m: m.nk.count("nkg2a")),
     "nk_exhausted": Reporter("NK cells with less than one kill's worth of granules", "cells",
-                             lambda m: int((m.nk.values("granules") < 1.0).sum())),
+                             lambda m: int((m.nk.values("granules") < ONE_KILL).sum())),
     "car_t_total": Reporter("CAR-T cells", "cells", lambda m: m.car_t.count()),
     "car_t_exhausted": Reporter("exhausted CAR-T cells", "cells", lambda m: m.car_t.count("exhausted")),
     "car_t_nkg2a_mean": Reporter(

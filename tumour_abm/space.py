@@ -215,17 +215,14 @@ def push_free_neighbours(centres: np.ndarray, row_at: np.ndarray, free: np.ndarr
     rows = padded_flat(row_at, -1).astype(np.int64, copy=False)
     n = len(centres)
     daughters = np.empty(n, dtype=np.int64)
-    moved_rows, moved_to = np.empty(n * reach, dtype=np.int64), np.empty(n * reach, dtype=np.int64)
-    counts = np.zeros(1, dtype=np.int64)
+    site_of = np.full(int(row_at.max()) + 1 if row_at.size else 0, -1, dtype=np.int64)
     size = len(open_)
     push_each(padded_index(np.asarray(centres, dtype=np.int64), h), rows, open_, neighbour_offsets(h), reach,
-              rng.random(n), daughters, moved_rows, moved_to, counts, np.zeros(size, dtype=np.int64),
-              np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64))
+              rng.random(n), daughters, site_of, np.zeros(size, dtype=np.int64), np.empty(size, dtype=np.int64),
+              np.empty(size, dtype=np.int64))
     row_at[...] = rows.reshape(free.shape[0] + 2, h + 2)[1:-1, 1:-1]
     free[...] = open_.reshape(free.shape[0] + 2, h + 2)[1:-1, 1:-1]
-    k = counts[0]
-    # A row may have moved more than once: its last move is where it is.
-    last = len(moved_rows[:k]) - 1 - np.unique(moved_rows[:k][::-1], return_index=True)[1]
+    moved = np.flatnonzero(site_of >= 0)
     placed = daughters >= 0
     chosen = np.where(placed[:, None], unpad(np.where(placed, daughters, 0), h), -1)
-    return chosen, moved_rows[last], unpad(moved_to[last], h)
+    return chosen, moved, unpad(site_of[moved], h)

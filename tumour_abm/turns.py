@@ -91,6 +91,24 @@ def walk_each(pos, moves, directions, follow, offsets, field, flat_below, open_,
         pos[i] = p
 
 
+@_compiled("int64(int64, boolean[:], int64[:], float64)")
+def _open_neighbour(centre, open_, offsets, draw):
+    """The `draw`-th share of the open Moore neighbours of `centre` (draw in [0, 1)), or −1 if none is open."""
+    count = 0
+    for o in offsets:
+        if open_[centre + o]:
+            count += 1
+    if count == 0:
+        return -1
+    pick = int(draw * count)
+    for o in offsets:
+        if open_[centre + o]:
+            if pick == 0:
+                return centre + o
+            pick -= 1
+    return -1
+
+
 @_compiled("void(int64[:], int64[:], int64[:], boolean[:], int64[:], float64[:], int64[:])")
 def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
     """Claimants in turn order, one after another: claimant i takes site wanted[i] if it is open (wanted[i] < 0:
@@ -100,20 +118,7 @@ def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
     for i in range(wanted.shape[0]):
         site = wanted[i]
         if site < 0 or not open_[site]:
-            centre = fallback_centres[i]
-            count = 0
-            for o in offsets:
-                if open_[centre + o]:
-                    count += 1
-            site = -1
-            if count > 0:
-                pick = int(draws[i] * count)
-                for o in offsets:
-                    if open_[centre + o]:
-                        if pick == 0:
-                            site = centre + o
-                            break
-                        pick -= 1
+            site = _open_neighbour(fallback_centres[i], open_, offsets, draws[i])
         taken[i] = site
         if site >= 0:
             open_[site] = False
@@ -122,34 +127,21 @@ def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
 
 
 @_compiled("void(int64[:], int64[:], boolean[:], int64[:], int64, float64[:], int64[:], int64[:], int64[:], int64[:],"
-           " int64[:], int64[:], int64[:])")
-def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, moved_rows, moved_to, counts, seen, parent,
-              queue):
+           " int64[:])")
+def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, site_of, seen, parent, queue):
     """Dividing cells in turn order, one after another, each making room for its daughter: on a random open
     neighbour if it has one (the draws[i]-th share of them), else by pushing the cells between it and the nearest
     open site outward by one site along the shortest path through cells (breadth-first, at most `reach` steps,
     neighbours tried from a random start); with no open site in reach it does not divide (daughters[i] = −1).
 
     `row_at` (padded flat: site → row, −1 empty) and `open_` are kept current; a daughter's site is left at −1 in
-    `row_at` and closed in `open_` for the caller to fill. Each push moves rows: moved_rows[k] went to moved_to[k],
-    k < counts[0] (the same row may move more than once). `seen`, `parent`, `queue`: scratch arrays of the padded
-    grid's size (seen holds a stamp per search, so it is never cleared)."""
-    n_moved = 0
+    `row_at` and closed in `open_` for the caller to fill. A pushed row's final site is written to site_of[row]
+    (rows that did not move keep what the caller put there). `seen`, `parent`, `queue`: scratch arrays of the
+    padded grid's size (seen holds a stamp per search, so it is never cleared)."""
     for i in range(mothers.shape[0]):
         centre = mothers[i]
-        daughters[i] = -1
-        count = 0
-        for o in offsets:
-            if open_[centre + o]:
-                count += 1
-        if count > 0:
-            pick = int(draws[i] * count)
-            for o in offsets:
-                if open_[centre + o]:
-                    if pick == 0:
-                        daughters[i] = centre + o
-                        break
-                    pick -= 1
+        daughters[i] = _open_neighbour(centre, open_, offsets, draws[i])
+        if daughters[i] >= 0:
             open_[daughters[i]] = False
             continue
         # Breadth-first through cells, from the mother, to the nearest open site.
@@ -187,11 +179,8 @@ def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, moved_ro
             back = parent[site]
             row = row_at[back]
             row_at[site] = row
-            moved_rows[n_moved] = row
-            moved_to[n_moved] = site
-            n_moved += 1
+            site_of[row] = site
             site = back
         row_at[site] = -1
         open_[found] = False
         daughters[i] = site
-    counts[0] = n_moved

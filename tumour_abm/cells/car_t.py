@@ -17,7 +17,7 @@ import numpy as np
 
 from ..params import ASSUMED, param
 from ..rules import drug_effect, hill, per_step_probability
-from ..space import claim_free_neighbours, next_to
+from ..space import claim_free_neighbours
 from .cancer import AntigenName
 from .columns import column_attribute
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
@@ -109,6 +109,11 @@ def car_t_kill_hazard(
     return float(hazard) if np.ndim(hazard) == 0 else hazard
 
 
+def exhaustion_level(load, terminal, threshold: float):
+    """Exhaustion, 0-1: the checkpoint load over its threshold, 1 once terminally exhausted. Arrays."""
+    return np.where(terminal, 1.0, np.minimum(1.0, load / threshold))
+
+
 class CarTCell(ImmuneCell):
     """A CAR-T cell. Daughters inherit the lineage's division count and activation (CARCADE makes daughters from
     age and divisions only, born activated) and part of the mother's checkpoint load; engagements and NKG2A are
@@ -139,9 +144,7 @@ class CarTPopulation(ImmunePopulation):
 
     def exhaustion(self, rows: np.ndarray) -> np.ndarray:
         """The checkpoint load over its threshold, 0-1 (1: terminally exhausted)."""
-        store = self.store
-        level = np.minimum(1.0, store["load"][rows] / self.params.exhaustion_load)
-        return np.where(store["exhausted"][rows], 1.0, level)
+        return exhaustion_level(self.store["load"][rows], self.store["exhausted"][rows], self.params.exhaustion_load)
 
     def act(self, rows: np.ndarray, targets: np.ndarray) -> None:
         """Bound cells stay; an engaging cell keeps its target while it lives beside it, the others engage the target
@@ -157,7 +160,7 @@ class CarTPopulation(ImmunePopulation):
         engagements = store["engagements"][rows] + new
         load = store["load"][rows] + new * (1.0 - p.checkpoint_drug_max_reduction * self.drug.checkpoint)
         exhausted = store["exhausted"][rows] | (new & (load >= p.exhaustion_load))
-        exhaustion = np.where(exhausted, 1.0, np.minimum(1.0, load / p.exhaustion_load))
+        exhaustion = exhaustion_level(load, exhausted, p.exhaustion_load)
         rise = p.nkg2a_per_engagement * (1.0 + (p.nkg2a_blockade_factor - 1.0) * m.therapy.pd1_blockade)
         nkg2a = np.where(new & (engagements > p.nkg2a_rise_after),
                          np.minimum(1.0, store["nkg2a"][rows] + rise), store["nkg2a"][rows])
@@ -219,11 +222,7 @@ class CarTPopulation(ImmunePopulation):
 
     def stop_mask(self) -> np.ndarray | None:
         """Next to a cancer cell carrying the CAR's antigen (antigen-negative cells are never targets)."""
-        cancer = self.model.cancer
-        if not cancer.n_alive:
-            return None
-        antigen = cancer.antigen[self.params.target_antigen]
-        return next_to((cancer.row_at >= 0) & (antigen[np.maximum(cancer.row_at, 0)] > 0))
+        return self.model.near_cancer(self.target_requirement())
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         rate = self.params.ifng_per_h * (1.0 - self.drug.impairment)

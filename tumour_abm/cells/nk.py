@@ -28,6 +28,11 @@ from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 SERIAL = ("serial killing of ~4-7 targets, then days to re-make perforin and granzyme (Bhat & Watzl 2007 PLoS One; "
           "Prager 2019 JEM)")
 NK_PATHS = ("granzyme", "adcc", "trail")  # the NK kill paths as counted; "trail": death receptors (TRAIL, FasL)
+NKG2A_STATES = ("nkg2a_pos", "nkg2a_neg")  # how NK contacts and kills are split
+# What each path spends (its contacts are counted armed when the cell has one kill's worth of it): the granule load
+# or the death-receptor budget.
+ARMED_BY = {"granzyme": "armed", "adcc": "armed", "trail": "receptor_armed"}
+ONE_KILL = 1.0  # kills: a granule load or budget below one kill's worth cannot kill
 
 
 class NKParams(ImmuneParams):
@@ -115,7 +120,7 @@ class NKCell(ImmuneCell):
 
     @property
     def exhausted(self) -> bool:
-        return self.granules < 1.0
+        return self.granules < ONE_KILL
 
 
 class NKPopulation(ImmunePopulation):
@@ -171,8 +176,8 @@ class NKPopulation(ImmunePopulation):
         if not len(rows):
             return
         positive = store["nkg2a"][rows]
-        armed = store["granules"][rows] >= 1.0
-        receptor_armed = store["death_receptor"][rows] >= 1.0
+        armed = store["granules"][rows] >= ONE_KILL
+        receptor_armed = store["death_receptor"][rows] >= ONE_KILL
         hazards = nk_kill_hazards(
             p,
             nkg2a=positive.astype(np.float64),
@@ -189,7 +194,7 @@ class NKPopulation(ImmunePopulation):
         kills, gone = self.contact(targets, total)
         store["engaged"][rows] = ~gone
         # Contacts made (a target killed by a cell earlier in the turn order is not met), with what each path had.
-        for status, cells in (("nkg2a_pos", positive & ~gone), ("nkg2a_neg", ~positive & ~gone)):
+        for status, cells in zip(NKG2A_STATES, (positive & ~gone, ~positive & ~gone)):
             self.engagements[status] += int(cells.sum())
             self.engagements[f"armed_{status}"] += int((cells & armed).sum())
             self.engagements[f"receptor_armed_{status}"] += int((cells & receptor_armed).sum())
@@ -198,8 +203,8 @@ class NKPopulation(ImmunePopulation):
         granzyme, adcc, _ = hazards
         path = np.where(share < granzyme, 0, np.where(share < granzyme + adcc, 1, 2))
         killers = rows[kills]
-        store["granules"][killers] -= np.where(path[kills] < 2, 1.0, 0.0).astype(np.float32)
-        store["death_receptor"][killers] -= np.where(path[kills] == 2, 1.0, 0.0).astype(np.float32)
+        store["granules"][killers] -= np.where(path[kills] < 2, ONE_KILL, 0.0).astype(np.float32)
+        store["death_receptor"][killers] -= np.where(path[kills] == 2, ONE_KILL, 0.0).astype(np.float32)
         store["refractory_until_h"][killers] = m.time_h + p.kill_refractory_h
         store["engaged"][killers] = False  # detached
         store["kills"][killers] += 1
@@ -208,8 +213,8 @@ class NKPopulation(ImmunePopulation):
         for i, name in enumerate(NK_PATHS):
             by_path = kills & (path == i)
             cancer.kill(targets[by_path], f"nk_{name}")
-            self.kills_by[f"{name}_nkg2a_pos"] += int((by_path & positive).sum())
-            self.kills_by[f"{name}_nkg2a_neg"] += int((by_path & ~positive).sum())
+            for status, cells in zip(NKG2A_STATES, (positive, ~positive)):
+                self.kills_by[f"{name}_{status}"] += int((by_path & cells).sum())
 
     def stop_mask(self) -> np.ndarray | None:
         return self.model.near_cancer()

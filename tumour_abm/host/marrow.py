@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..params import ASSUMED, Params, param
+from ..rules import drug_effect
 
 FRIBERG = "Friberg 2002 J Clin Oncol 20:4713"
 # The integration's sub-step (h): the plasma curve's fastest feature, absorption over about an hour, is then
@@ -50,18 +51,6 @@ class MarrowParams(Params):
     drug_ec50_nM: float = param(100.0, unit="nM", source=ASSUMED, gt=0)
 
 
-# CTCAE v5 neutrophil count decreased: the upper bound of each grade's ANC (10⁹/L); grade 1 ends at the LLN.
-GRADE_BOUNDS = ((4, 0.5), (3, 1.0), (2, 1.5))
-
-
-def neutropenia_grade(anc_1e9_per_l: float, lower_limit: float) -> int:
-    """CTCAE v5 grade of an ANC: 0 at or above the lower limit of normal, 4 below 0.5 × 10⁹/L."""
-    for grade, bound in GRADE_BOUNDS:
-        if anc_1e9_per_l < bound:
-            return grade
-    return 1 if anc_1e9_per_l < lower_limit else 0
-
-
 def relative_anc(params: MarrowParams, concentration_nM, n_steps: int, dt_h: float) -> np.ndarray:
     """Blood ANC relative to baseline at the end of each step 0..n_steps (entry 0: the start, 1), for a plasma
     level `concentration_nM(t_h)` (vectorised over times on the model's clock)."""
@@ -69,8 +58,7 @@ def relative_anc(params: MarrowParams, concentration_nM, n_steps: int, dt_h: flo
     sub = max(1, math.ceil(dt_h / MARROW_STEP_H))
     h = dt_h / sub
     t = np.arange(2 * sub * n_steps + 1) * (h / 2.0)  # every sub-step's start, midpoint and end
-    c = np.asarray(concentration_nM(t), dtype=np.float64)
-    effect = p.drug_max_inhibition * c / (p.drug_ec50_nM + c)
+    effect = p.drug_max_inhibition * drug_effect(np.asarray(concentration_nM(t), dtype=np.float64), p.drug_ec50_nM, 1.0)
     if not effect.any():
         return np.ones(n_steps + 1)
     k = (p.transit_compartments + 1) / p.mean_transit_time_h
@@ -107,11 +95,3 @@ def _friberg_rk4(effect, k, gamma, n, h):
         out[i + 1] = y[n - 1]
     return out
 
-
-def blood_nadir(plan, params: MarrowParams, until_h: float, dt_h: float = MARROW_STEP_H) -> dict[str, float]:
-    """The lowest blood count of a therapy plan's selinexor up to `until_h` on the plan's clock (relative to
-    baseline) and its day on the scenario's axis."""
-    n_steps = max(1, math.ceil(until_h / dt_h))
-    anc = relative_anc(params, plan.selinexor.nM, n_steps, dt_h)
-    lowest = int(np.argmin(anc))
-    return {"anc_nadir_relative": float(anc[lowest]), "anc_nadir_day": plan.start_day + lowest * dt_h / 24.0}

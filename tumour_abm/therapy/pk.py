@@ -10,6 +10,7 @@ i.e. D/AUC = 14.9 L/h) disagree by 20 %; the fit splits the difference (both wit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -87,13 +88,17 @@ class DoseSeries:
     doses_mg: np.ndarray
     pk: PKParams
 
+    @cached_property
+    def _unit_dose_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        return _unit_dose_terms(self.pk)  # the same for every dose, and read every step
+
     def ng_per_ml(self, t_h: float | np.ndarray) -> np.ndarray | float:
         """Plasma concentration at time(s) t: the sum of every earlier dose's curve."""
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if not len(self.times_h):
             out = np.zeros_like(t)
         else:
-            rates, coefficients = _unit_dose_terms(self.pk)
+            rates, coefficients = self._unit_dose_terms
             since = t[:, None] - self.times_h[None, :] - self.pk.lag_h
             given = since >= 0
             since = np.where(given, since, 0.0)
