@@ -7,6 +7,7 @@ import numpy as np
 
 from ..rules import per_step_probability
 from ..space import neighbour_offsets, padded_flat, padded_index, pick_valid
+from ..turns import first_success_each
 
 
 def neighbour_targets(
@@ -32,15 +33,12 @@ def neighbour_targets(
 def first_claims(claimed: np.ndarray, success: np.ndarray) -> np.ndarray:
     """For each claimant i (in turn order), the index of the first claimant that succeeded on the same object as
     i (a cancer row, a site key), or −1 if none did. Claimants with `claimed` < 0 claim nothing."""
-    n = len(claimed)
-    first = np.full(n, -1, dtype=np.int64)
-    winners = np.flatnonzero(success & (claimed >= 0))
-    if not len(winners):
+    claimed = np.ascontiguousarray(claimed, dtype=np.int64)
+    first = np.empty(len(claimed), dtype=np.int64)
+    if not len(claimed):
         return first
-    objects, at = np.unique(claimed[winners], return_index=True)  # the first success per object
-    pos = np.minimum(np.searchsorted(objects, claimed), len(objects) - 1)
-    hit = (claimed >= 0) & (objects[pos] == claimed)
-    first[hit] = winners[at[pos[hit]]]
+    scratch = np.full(int(claimed.max()) + 1 if claimed.max() >= 0 else 0, -1, dtype=np.int64)
+    first_success_each(claimed, np.ascontiguousarray(success, dtype=np.bool_), scratch, first)
     return first
 
 
