@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tumour_abm.cells.contact import first_claims
 from tumour_abm.cells.motility import Uphill
 from tumour_abm.space import neighbour_offsets, padded_flat, padded_index
 from tumour_abm.turns import claim_each, walk_each
@@ -89,3 +90,16 @@ def test_a_claimant_picks_among_the_free_neighbours_uniformly():
     sites, counts = np.unique(picks, return_counts=True)
     assert sorted(sites - centre) == sorted(neighbour_offsets(h).tolist())
     assert np.all(np.abs(counts / n - 1 / 8) < 0.02)
+
+
+def test_first_claims_is_the_first_success_in_turn_order():
+    """Against the rule written as the loop it stands for: claimant i's winner is the earliest claimant that
+    succeeded on the same object."""
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(0, 40))
+        claimed = rng.integers(-1, 8, n)
+        success = rng.random(n) < 0.4
+        expected = [next((j for j in range(n) if claimed[j] == c and success[j]), -1) if c >= 0 else -1
+                    for c in claimed]
+        assert first_claims(claimed, success).tolist() == expected
