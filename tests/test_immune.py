@@ -117,8 +117,8 @@ def test_after_a_kill_an_nk_cell_waits_out_its_refractory_time_and_regains_granu
     m.nk.step()
     assert (m.nk.store["kills"][killers] == 2).mean() > 0.45
     # Granules: the kills spent, and the transitions of the four steps after the first (full then) re-make
-    # 1 /d × 0.5 h each.
-    regen = p.granule_regen_per_d * 0.5 / 24.0
+    # 1 /d × the tissue's cytokine support × 0.5 h each.
+    regen = p.granule_regen_per_d * p.cytokine_support * 0.5 / 24.0
     killers = killers[m.nk.store["alive"][killers]]  # (a few die their natural death meanwhile)
     spent = m.nk.store["kills"][killers]
     np.testing.assert_allclose(m.nk.store["granules"][killers], p.granules - spent + 4 * regen, rtol=1e-5)

@@ -91,7 +91,8 @@ def test_seeding_places_the_requested_tumour(make_scenario):
 
 def test_only_cells_with_room_divide(make_scenario):
     # A full grid leaves no room: nothing divides, whatever the hazard.
-    scenario = make_scenario(**{"grid.vessel_fraction": 0.0, "cancer.initial_cells": 900, "cancer.doubling_time_h": 1.0})
+    scenario = make_scenario(**{"grid.vessel_fraction": 0.0, "cancer.initial_cells": 900, "cancer.doubling_time_h": 1.0,
+                                "cancer.basal_death_per_d": 0.0})  # no deaths to free a site
     result = run(scenario, seed=1, days=0.5)
     assert result.summary["final_tumour"] == 900
     assert result.timeseries["divisions"].iloc[-1] == 0

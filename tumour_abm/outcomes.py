@@ -75,16 +75,19 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else float("nan")
 
 
-def summarise_kills(kills_by: dict[str, int], engagements: dict[str, int], most_kills: int, nk_cells: int) -> dict:
+def summarise_kills(kills_by: dict[str, int], engagements: dict[str, int], most_kills: int, nk_cells: int,
+                    killers: int) -> dict:
     """NK kills in total, the share made through death receptors, and each path's kills per engagement by NKG2A
     status (`kills_by`: e.g. "granzyme_nkg2a_pos" → kills; `engagements`: "nkg2a_pos" → contacts, "armed_nkg2a_pos"
     → contacts made with a granule load, "receptor_armed_nkg2a_pos" → with a death-receptor budget), with the kills
-    per NK cell (mean over every NK cell that lived, and the most by one). Each path's kills are per contact made
+    per NK cell (mean over every NK cell that lived, mean over those that killed at least once — the serial-killing
+    frequency imaging studies report — and the most by one). Each path's kills are per contact made
     with that path armed: for the granule paths, the chance the NKG2A:HLA-E balance sets."""
     total = sum(kills_by.values())
     out = {"killed_nk": total, "nk_trail_share": ratio(sum(kills_by.get(f"trail_{s}", 0) for s in NKG2A_STATES), total),
            "nk_engagements": sum(engagements.get(s, 0) for s in NKG2A_STATES),
-           "nk_kills_per_cell": ratio(total, nk_cells), "nk_kills_most_by_one_cell": int(most_kills)}
+           "nk_kills_per_cell": ratio(total, nk_cells), "nk_kills_per_killer": ratio(total, killers),
+           "nk_kills_most_by_one_cell": int(most_kills)}
     for path in NK_PATHS:
         for status in NKG2A_STATES:
             contacts = engagements.get(f"{ARMED_BY[path]}_{status}", 0)
@@ -148,6 +151,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "nk_trail_share": ("share of NK kills through death receptors (TRAIL)", "fraction"),
     "nk_engagements": ("NK contacts with a target (one a step)", "contacts"),
     "nk_kills_per_cell": ("cancer cells killed per NK cell that lived", "kills/cell"),
+    "nk_kills_per_killer": ("cancer cells killed per NK cell that killed at least once", "kills/cell"),
     "nk_kills_most_by_one_cell": ("most cancer cells killed by one NK cell", "kills"),
     **{f"nk_{path}_per_engagement_{status}": (f"NK {label} kills per engagement, {status.replace('_', ' ')} cells",
                                               "kills/contact")

@@ -89,7 +89,8 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     day = start + np.arange(len(history["cancer"])) * model.dt_h / 24.0
     summary = summarise_burden(day, history["cancer"], response_baseline_day(scenario, model.plan), scenario.response)
     summary.update({name: int(model.cancer.deaths[cause]) for name, cause in DEATH_OUTPUTS.items()})
-    summary.update(summarise_kills(model.nk.kills_by, model.nk.engagements, model.nk.most_kills, model.nk.store.births))
+    summary.update(summarise_kills(model.nk.kills_by, model.nk.engagements, model.nk.most_kills, model.nk.store.births,
+                                   model.nk.killers))
     summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
     m1 = model.macrophages.count("m2", False)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))

@@ -37,7 +37,10 @@ ONE_KILL = 1.0  # kills: a granule load or budget below one kill's worth cannot 
 
 class NKParams(ImmuneParams):
     influx_per_d: float = param(0.0, unit="cells/d", source="scenario: entry next to vessels", ge=0)
-    lifespan_d: float = param(10.0, unit="d", source="PhysiCell immune cell lifespan (biology.md)", gt=0)
+    lifespan_d: float = param(
+        10.0, unit="d", source="PhysiCell immune cell lifespan; human blood NK half-life < 10 d (Zhang 2007 Immunology)",
+        gt=0,
+    )
     speed_um_per_min: float = param(5.0, unit="µm/min", source="biology.md", ge=0)
     engaged_speed_um_per_min: float = param(0.0, unit="µm/min", source=f"{ASSUMED}: a cell in a synapse stays", ge=0)
     nkg2a_positive_fraction: float = param(0.5, unit="1", source=f"{ASSUMED} (biology.md)", ge=0, le=1)
@@ -53,8 +56,15 @@ class NKParams(ImmuneParams):
     granules: float = param(5.0, unit="kills", source=f"granule load of a rested cell: {SERIAL}; 5 (Kather immunoABM)",
                             ge=0, le=100)
     granule_regen_per_d: float = param(
-        1.0, unit="kills/d", source=f"re-synthesis of the granule load: {SERIAL}; 1 kill's worth a day {ASSUMED} "
-                                    "(0.5-2 /d)", ge=0,
+        1.0, unit="kills/d", source=f"re-synthesis of the granule load with IL-2/IL-15 support (IL-2 re-fills the "
+                                    f"granules of cells exhausted by serial killing, Bhat & Watzl 2007 PLoS One); "
+                                    f"1 kill's worth a day {ASSUMED} (0.5-2 /d)", ge=0,
+    )
+    cytokine_support: float = param(
+        0.1, unit="1", source=f"share of the IL-2/IL-15-supported re-making rate (granules and death-receptor "
+                              f"budget) available in the tissue: no cytokine given, homeostatic IL-15 only; {ASSUMED} "
+                              "(0: cells stay exhausted after their serial kills, 1: as in culture with IL-2)",
+        ge=0, le=1,
     )
     kill_refractory_h: float = param(
         1.0, unit="h", source=f"after a kill a cell detaches and re-arms before it can kill again; {ASSUMED} (serial "
@@ -67,7 +77,9 @@ class NKParams(ImmuneParams):
         1.0, unit="kills", source="without perforin an NK cell killed once through death receptors (Prager 2019 JEM)",
         ge=0, le=100,
     )
-    death_receptor_regen_per_d: float = param(0.5, unit="kills/d", source=ASSUMED, ge=0)
+    death_receptor_regen_per_d: float = param(
+        0.5, unit="kills/d", source=f"re-making of the death-receptor budget with IL-2/IL-15 support; {ASSUMED}", ge=0
+    )
     tgfb_max_suppression: float = param(
         0.5, unit="1", source="M2 cytokines impede NK, review [51]; size per biology.md", ge=0, le=1
     )
@@ -137,6 +149,7 @@ class NKPopulation(ImmunePopulation):
         self.engagements: Counter[str] = Counter()
         self.kills_by: Counter[str] = Counter()  # kills by path and NKG2A status, e.g. "granzyme_nkg2a_pos"
         self.most_kills = 0  # the most cancer cells one NK cell has killed
+        self.killers = 0  # NK cells that have killed at least once
 
     def new_state(self, n: int, nkg2a_fraction: float | None = None) -> dict:
         """Resident NK cells are NKG2A+ with the resident fraction; infused products bring their own. Cells enter
@@ -151,7 +164,7 @@ class NKPopulation(ImmunePopulation):
 
     def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Natural death, IL-10 turning NKG2A− cells NKG2A+ (review [101]), and the re-making of granules and of the
-        death-receptor budget."""
+        death-receptor budget at the share of their IL-2/IL-15-supported rates the tissue offers."""
         alive = super().transitions(rows)
         p, store = self.params, self.store
         negative = rows[alive & ~store["nkg2a"][rows]]  # only these can convert
@@ -160,7 +173,7 @@ class NKPopulation(ImmunePopulation):
         converts = self.model.rng.random(len(negative)) < per_step_probability(rate, self.dt_h)
         store["nkg2a"][negative[converts]] = True
         living = rows[alive]
-        days = self.dt_h / 24.0
+        days = self.dt_h / 24.0 * p.cytokine_support  # re-arming needs IL-2/IL-15 (Bhat & Watzl 2007)
         store["granules"][living] = np.minimum(p.granules, store["granules"][living] + p.granule_regen_per_d * days)
         store["death_receptor"][living] = np.minimum(
             p.death_receptor_kills, store["death_receptor"][living] + p.death_receptor_regen_per_d * days)
@@ -208,6 +221,7 @@ class NKPopulation(ImmunePopulation):
         store["refractory_until_h"][killers] = m.time_h + p.kill_refractory_h
         store["engaged"][killers] = False  # detached
         store["kills"][killers] += 1
+        self.killers += int(np.count_nonzero(store["kills"][killers] == 1))
         if len(killers):
             self.most_kills = max(self.most_kills, int(store["kills"][killers].max()))
         for i, name in enumerate(NK_PATHS):
