@@ -27,9 +27,9 @@ def net_doubling_h() -> float:
 
 
 @pytest.mark.parametrize("layout, rule, low, high", [
-    ("scattered", "room", 0.85, 1.15),  # cells with room double at the net rate (≈ 4.9 d)
+    ("scattered", "room", 0.85, 1.15),  # cells with room double at the net rate (≈ 2.3 d)
     ("disc", "push", 0.85, 1.3),        # a disc thinner than twice the push reach: close to it
-    ("disc", "room", 4.0, 10.0),        # a contact-inhibited disc grows from its rim: about a month
+    ("disc", "room", 4.0, 10.0),        # a contact-inhibited disc grows from its rim: about 15 days
 ])
 def test_measured_doubling_of_each_layout_is_what_the_docs_say(layout, rule, low, high):
     doubling = np.median([hours_to_double(layout, rule, seed) for seed in (1, 2, 3)])

@@ -126,6 +126,19 @@ def test_after_a_kill_an_nk_cell_waits_out_its_refractory_time_and_regains_granu
     np.testing.assert_allclose(m.nk.store["refractory_until_h"][killers], np.where(spent == 2, 5.0, 2.5))
 
 
+@pytest.mark.parametrize("support", [0.0, 0.1, 1.0])
+def test_nk_cells_re_arm_only_at_the_cytokine_support_the_tissue_offers(support):
+    """Spent cells with no target re-make granules and death-receptor budget at support × their supported rates."""
+    m = blank(3, **{"nk.cytokine_support": support, "nk.lifespan_d": 1e6})
+    p = m.nk.params
+    m.nk.add(np.array([(5, 5), (5, 20), (20, 5), (20, 20)]), granules=0.0, death_receptor=0.0)
+    for _ in range(48):  # one day
+        m.nk.step()
+    rows = m.nk.store.rows()
+    np.testing.assert_allclose(m.nk.store["granules"][rows], support * p.granule_regen_per_d, rtol=1e-5)
+    np.testing.assert_allclose(m.nk.store["death_receptor"][rows], support * p.death_receptor_regen_per_d, rtol=1e-5)
+
+
 def test_il10_turns_nk_cells_nkg2a_positive():
     m = blank(2, **{"nk.il10_nkg2a_conversion_per_d": 5.0})
     m.nk.add(np.array([(5, 5), (5, 20), (20, 5), (20, 20)] * 1), nkg2a=False)

@@ -61,9 +61,11 @@ class CancerParams(Params):
         le=10_000,
     )
     basal_death_per_d: float = param(
-        0.32, unit="1/d", source="cell loss in vivo: a cell-loss factor of 69 % (Burkitt lymphoma, Iversen 1974 Eur "
-                                 "J Cancer) of the division rate ln 2 / 36 h; net doubling ≈ 4.9 d. Apoptotic "
-                                 "indices give 0.08-0.24 /d (range for sensitivity 0.08-0.4)", ge=0
+        0.16, unit="1/d", source="spontaneous apoptosis: 1-3 % of lymphoma cells apoptotic (Leoncini 1993 Am J "
+                                 "Pathol), each visible for about 3 h (Bursch 1990 Carcinogenesis): 0.08-0.24 /d, mid "
+                                 "value; net doubling ≈ 2.3 d. The whole cell loss of a fast lymphoma in vivo, immune "
+                                 "killing included, is ≈ 0.32 /d (69 % of division, Iversen 1974 Eur J Cancer): the "
+                                 "upper end for sensitivity", ge=0
     )
     prolif_drug_max_inhibition: float = param(
         0.8, unit="1", source=f"{ASSUMED}; XPO1i blocks proliferation, review [14,19,22]; × XPO1 occupancy", ge=0,
