@@ -4,7 +4,7 @@ drug level, the maturation delay, the step's accuracy, and CTCAE grading."""
 import numpy as np
 import pytest
 
-from tumour_abm.host.marrow import MarrowParams, relative_anc
+from tumour_abm.host.marrow import MarrowParams, _friberg_rk4, relative_anc
 from tumour_abm.outcomes import neutropenia_grade
 from tumour_abm.therapy.pk import DoseSeries, PKParams
 
@@ -17,6 +17,11 @@ def constant(level_nM):
 
 def test_without_drug_the_count_stays_at_baseline():
     assert np.array_equal(relative_anc(MarrowParams(), constant(0.0), 500, DT_H), np.ones(501))
+    # The integrator itself, from the steady state with no drug effect, stays there (not only the no-drug short-cut).
+    p = MarrowParams()
+    k = (p.transit_compartments + 1) / p.mean_transit_time_h
+    count = _friberg_rk4(np.zeros(2 * 1000 + 1), k, p.feedback_gamma, p.transit_compartments + 2, 0.125)
+    np.testing.assert_allclose(count, 1.0, rtol=0, atol=1e-12)
 
 
 def test_a_constant_level_settles_where_the_feedback_balances_the_inhibition():

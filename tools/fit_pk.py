@@ -45,7 +45,6 @@ def residuals(log_values: np.ndarray) -> np.ndarray:
     return np.array([_miss(got[k], target) for k, target in TARGETS.items()] + [LAG_PULL_PER_H * pk.lag_h])
 
 
-
 def _miss(value: float, target) -> float:
     if isinstance(target, tuple):
         low, high = target

@@ -128,7 +128,7 @@ def cmd_pk(args: argparse.Namespace) -> int:
     from .plots import plot_pk
     from .scenario import Scenario, load_scenario
     from .therapy.products import T_CELL_IMPAIRMENT_THRESHOLD_NM, TherapyPlan
-    from .host.marrow import MARROW_STEP_H, relative_anc
+    from .host.marrow import MARROW_STEP_H, NADIR_FOLLOW_UP_H, relative_anc
     from .outcomes import summarise_blood
     from .therapy.pk import exposure
     from .therapy.schedule import resolve_events
@@ -157,13 +157,13 @@ def cmd_pk(args: argparse.Namespace) -> int:
     window = (float(times.min()), min(float(times.max()) + 7 * 24.0, scenario.time.days * 24.0))
     thresholds = {"100nM": T_CELL_IMPAIRMENT_THRESHOLD_NM, "tcell_ic50": scenario.car_t.impairment_ic50_nM}
     out = {k: round(v, 3) for k, v in exposure(plan.selinexor, window, thresholds).items()}
-    # The blood count's nadir lags the doses by the marrow's maturation time: follow it three weeks past the last dose.
-    marrow_until_h = max(window[1], float(times.max()) + 21 * 24.0)
+    # The blood count's nadir lags the doses by the marrow's maturation time: follow it past the last dose.
+    marrow_until_h = max(window[1], float(times.max()) + NADIR_FOLLOW_UP_H)
     marrow = scenario.neutrophil.marrow
     n_steps = math.ceil(marrow_until_h / MARROW_STEP_H)
     anc = relative_anc(marrow, plan.selinexor.nM, n_steps, MARROW_STEP_H)
     day = scenario.time.start_day + np.arange(n_steps + 1) * MARROW_STEP_H / 24.0
-    blood = summarise_blood(day, anc, marrow.baseline_anc_1e9_per_l, marrow.lower_limit_anc_1e9_per_l)
+    blood = summarise_blood(day, anc, marrow)
     out.update({k: round(v, 3) for k, v in blood.items()})
     if args.plot:
         from .atomic import write_atomic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cells.nk import ARMED_BY, NK_PATHS, NKG2A_STATES
+from .host.marrow import MarrowParams
 from .scenario import ResponseParams
 
 
@@ -123,16 +124,16 @@ def neutropenia_grade(anc_1e9_per_l: float, lower_limit: float) -> int:
     return 1 if anc_1e9_per_l < lower_limit else 0
 
 
-def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, baseline_1e9_per_l: float, lower_limit: float) -> dict:
+def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, marrow: MarrowParams) -> dict:
     """The blood neutrophil nadir (the run starts at the baseline count), in units of baseline and of 10⁹/L, its day,
-    and its CTCAE grade."""
+    and its CTCAE grade (against the marrow's lower limit of normal)."""
     nadir = int(np.argmin(anc_relative))
-    lowest = float(anc_relative[nadir]) * baseline_1e9_per_l
+    lowest = float(anc_relative[nadir]) * marrow.baseline_anc_1e9_per_l
     return {
         "anc_nadir_relative": float(anc_relative[nadir]),
         "anc_nadir_day": float(np.asarray(day, dtype=np.float64)[nadir]),
         "anc_nadir_1e9_per_l": lowest,
-        "neutropenia_grade": neutropenia_grade(lowest, lower_limit),
+        "neutropenia_grade": neutropenia_grade(lowest, marrow.lower_limit_anc_1e9_per_l),
     }
 
 

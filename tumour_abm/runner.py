@@ -94,9 +94,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
     m1 = model.macrophages.count("m2", False)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
-    marrow = scenario.neutrophil.marrow
-    summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], marrow.baseline_anc_1e9_per_l,
-                                   marrow.lower_limit_anc_1e9_per_l))
+    summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], scenario.neutrophil.marrow))
     return Result(
         scenario=scenario,
         seed=seed,

@@ -189,7 +189,7 @@ def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, site_of,
 @_compiled("void(int64[:], boolean[:], int64[:], int64[:])")
 def first_success_each(claimed, success, first_of, first):
     """Claimants in turn order: first[i] is the first claimant that succeeded on claimed[i] (an object's index ≥ 0),
-    or −1 if none did. `first_of` (−1 everywhere, one entry per object) is scratch, left as it was found."""
+    or −1 if none did. `first_of` (−1 everywhere, one entry per object) is scratch, filled in."""
     for i in range(claimed.shape[0]):
         c = claimed[i]
         if c >= 0 and success[i] and first_of[c] < 0:
@@ -197,6 +197,3 @@ def first_success_each(claimed, success, first_of, first):
     for i in range(claimed.shape[0]):
         c = claimed[i]
         first[i] = first_of[c] if c >= 0 else -1
-    for i in range(claimed.shape[0]):
-        if claimed[i] >= 0:
-            first_of[claimed[i]] = -1

@@ -221,6 +221,8 @@ class CancerPopulation(SitedPopulation):
         self.drug = CancerDrugResponse(params)
         self.deaths: Counter[str] = Counter()
         self.divisions = 0
+        # How far a dividing cell may push (`division_rule: push`), in sites.
+        self.push_reach_sites = max(1, int(round(params.push_reach_um / model.spec.grid.site_um)))
         columns = {"hla_e_base": (np.float32, 0.0), "trail_r_base": (np.float32, 0.0)}
         columns.update({_ANTIGEN + name: (np.float32, 0.0) for name in params.antigens})
         self.store = RowStore(columns, capacity=max(64, params.initial_cells * 2))
@@ -332,10 +334,9 @@ class CancerPopulation(SitedPopulation):
     def _divide(self, parents: np.ndarray, free: np.ndarray) -> None:
         """Place each daughter on a random free neighbour, parents in random order; a parent whose room was taken
         by the daughters before it does not divide, unless the rule lets it push (`space.push_free_neighbours`)."""
-        p = self.params
-        if p.division_rule == "push":
-            reach = max(1, int(round(p.push_reach_um / self.model.spec.grid.site_um)))
-            sites, moved, to = push_free_neighbours(self.sites(parents), self.row_at, free, reach, self.rng)
+        if self.params.division_rule == "push":
+            sites, moved, to = push_free_neighbours(self.sites(parents), self.row_at, free, self.push_reach_sites,
+                                                    self.rng)
             self.x[moved], self.y[moved] = to[:, 0], to[:, 1]
             self.model.grid.empty.data[to[:, 0], to[:, 1]] = False
         else:

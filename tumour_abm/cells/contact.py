@@ -37,8 +37,8 @@ def first_claims(claimed: np.ndarray, success: np.ndarray) -> np.ndarray:
     first = np.empty(len(claimed), dtype=np.int64)
     if not len(claimed):
         return first
-    scratch = np.full(int(claimed.max()) + 1 if claimed.max() >= 0 else 0, -1, dtype=np.int64)
-    first_success_each(claimed, np.ascontiguousarray(success, dtype=np.bool_), scratch, first)
+    first_of = np.full(max(int(claimed.max()) + 1, 0), -1, dtype=np.int64)
+    first_success_each(claimed, np.ascontiguousarray(success, dtype=np.bool_), first_of, first)
     return first
 
 

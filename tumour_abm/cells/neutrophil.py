@@ -10,7 +10,7 @@ import numpy as np
 
 from ..host.marrow import MarrowParams, relative_anc
 from ..params import ASSUMED, param, section
-from ..rules import hill, per_step_probability
+from ..rules import drug_effect, hill, per_step_probability
 from ..space import count_neighbours
 from .immune import ImmuneCell, ImmuneParams, ImmunePopulation
 
@@ -48,7 +48,7 @@ class NeutrophilDrugResponse:
 
     def update(self, conc_nM: float) -> None:
         p = self.params
-        self.net_suppression = p.net_drug_max_suppression * conc_nM / (p.net_drug_ec50_nM + conc_nM)
+        self.net_suppression = p.net_drug_max_suppression * drug_effect(conc_nM, p.net_drug_ec50_nM, 1.0)
 
 
 class Neutrophil(ImmuneCell):
@@ -66,6 +66,8 @@ class NeutrophilPopulation(ImmunePopulation):
         self.drug = NeutrophilDrugResponse(params)
         # The blood count over the whole run (relative to baseline, at each step's end): the plasma curve is known.
         self.blood_anc = relative_anc(params.marrow, model.plan.selinexor.nM, model.n_steps, model.dt_h)
+        # Influx over step s (1-based) follows the count over it: the mean of its two ends.
+        self._influx_factor = 0.5 * (self.blood_anc[:-1] + self.blood_anc[1:])
 
     def anc_relative(self) -> float:
         """The blood neutrophil count relative to baseline at the end of the current step."""
@@ -86,8 +88,8 @@ class NeutrophilPopulation(ImmunePopulation):
 
     def recruit(self, factor: float = 1.0) -> None:
         """Influx in proportion to the blood count, over this step (the mean of its ends)."""
-        end = min(max(self.model.steps, 1), len(self.blood_anc) - 1)
-        super().recruit(factor * 0.5 * (self.blood_anc[end - 1] + self.blood_anc[end]))
+        step = min(max(self.model.steps, 1), len(self._influx_factor))
+        super().recruit(factor * self._influx_factor[step - 1])
 
     def deposit_nets(self, xs: np.ndarray, ys: np.ndarray) -> None:
         """Each NET covers its dying cell's site and neighbours; density is a covered fraction, at most 1."""

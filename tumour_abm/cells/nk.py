@@ -33,6 +33,7 @@ NKG2A_STATES = ("nkg2a_pos", "nkg2a_neg")  # how NK contacts and kills are split
 # or the death-receptor budget.
 ARMED_BY = {"granzyme": "armed", "adcc": "armed", "trail": "receptor_armed"}
 ONE_KILL = 1.0  # kills: a granule load or budget below one kill's worth cannot kill
+SPENDS_GRANULES = np.array([ARMED_BY[name] == "armed" for name in NK_PATHS])  # by path index (else: the budget)
 
 
 class NKParams(ImmuneParams):
@@ -211,13 +212,14 @@ class NKPopulation(ImmunePopulation):
             self.engagements[status] += int(cells.sum())
             self.engagements[f"armed_{status}"] += int((cells & armed).sum())
             self.engagements[f"receptor_armed_{status}"] += int((cells & receptor_armed).sum())
-        # Competing paths: which one killed is in proportion to their hazards (one draw per cell).
+        # Competing paths: which one killed is in proportion to their hazards (one draw per cell); `path` indexes
+        # NK_PATHS, the order of the hazards.
         share = m.rng.random(len(rows)) * total
         granzyme, adcc, _ = hazards
         path = np.where(share < granzyme, 0, np.where(share < granzyme + adcc, 1, 2))
-        killers = rows[kills]
-        store["granules"][killers] -= np.where(path[kills] < 2, ONE_KILL, 0.0).astype(np.float32)
-        store["death_receptor"][killers] -= np.where(path[kills] == 2, ONE_KILL, 0.0).astype(np.float32)
+        killers, granule_kill = rows[kills], SPENDS_GRANULES[path[kills]]
+        store["granules"][killers] -= np.where(granule_kill, ONE_KILL, 0.0).astype(np.float32)
+        store["death_receptor"][killers] -= np.where(granule_kill, 0.0, ONE_KILL).astype(np.float32)
         store["refractory_until_h"][killers] = m.time_h + p.kill_refractory_h
         store["engaged"][killers] = False  # detached
         store["kills"][killers] += 1

@@ -28,6 +28,9 @@ FRIBERG = "Friberg 2002 J Clin Oncol 20:4713"
 # The integration's sub-step (h): the plasma curve's fastest feature, absorption over about an hour, is then
 # sampled every few minutes, and the count is converged (to 1e-5 of baseline) whatever the model's dt.
 MARROW_STEP_H = 0.125
+# How long after the last dose a report follows the count (h): its nadir comes one to two mean transit times later
+# (5-9 days) and three weeks hold most of the recovery.
+NADIR_FOLLOW_UP_H = 21 * 24.0
 
 
 class MarrowParams(Params):
