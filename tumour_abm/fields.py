@@ -77,10 +77,14 @@ class Fields:
         shape = tuple(grid.dimensions)
         self.shape = shape
         self.layers: dict[str, np.ndarray] = {}
-        self._spectra: dict[str, np.ndarray] = {}  # state of the diffusing fields
+        # The state of the diffusing fields: their spectra, as rows of one array so that a step's inverse transform
+        # of all of them reads it in place.
+        self._spectra: dict[str, np.ndarray] = {}
         self._propagators: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._kernels: dict[str, _Kernel] = {}
         kappa = _neumann_laplacian_eigenvalues(shape, site_um)
+        diffusing = [name for name in FIELD_NAMES if getattr(params, name).diffusion_um2_per_s > 0]
+        self._state = np.zeros((len(diffusing), *shape), dtype=np.float32)
         for name in FIELD_NAMES:
             layer = PropertyLayer(name, shape, default_value=0.0, dtype=np.float32)
             grid.add_property_layer(layer)
@@ -95,7 +99,7 @@ class Fields:
             keep = np.exp(-mu * dt_min)
             gain = -np.expm1(-mu * dt_min) / mu  # μ > 0 always: every field decays
             if diffusion_um2_per_min > 0:
-                self._spectra[name] = np.zeros(shape, dtype=np.float32)
+                self._spectra[name] = self._state[diffusing.index(name)]
                 reach_sites = KERNEL_REACH_LENGTHS * np.sqrt(diffusion_um2_per_min / decay_per_min) / site_um
                 if np.exp(-decay_per_min * dt_min) < QUASI_STEADY_MEMORY and reach_sites <= max(shape):
                     self._kernels[name] = _Kernel.of(diffusion_um2_per_min, decay_per_min, dt_min, site_um, shape)
@@ -108,7 +112,7 @@ class Fields:
         """Write a field (e.g. a test's initial condition); a diffusing field's spectrum follows."""
         self.layers[name][...] = values
         if name in self._spectra:
-            self._spectra[name] = fft.dctn(self.layers[name], type=2, norm="ortho")
+            self._spectra[name][...] = fft.dctn(self.layers[name], type=2, norm="ortho")
 
     def step(self, sources) -> None:
         """Advance every field one step. `sources`: a list of (amount per site, {field: a.u./min per unit amount})
@@ -132,21 +136,20 @@ class Fields:
 
         # Every forward transform of the step in one call, then every inverse one (scipy does a stack of
         # transforms faster than one at a time, and each transform is the same as on its own).
-        inputs: list[np.ndarray] = []
         at: dict[object, int] = {}  # a shared pattern's id, or a field's name (its own sum) → its row in inputs
+        for name in advancing:
+            for a, _ in feeds[name]:
+                key = id(a) if uses[id(a)] > 1 else name
+                at.setdefault(key, len(at))
+        inputs = np.empty((len(at), *self.shape), dtype=np.float32)  # written in place: no stacking copy
         for name in advancing:
             own = None
             for a, rate in feeds[name]:
-                if uses[id(a)] > 1:
-                    if id(a) not in at:
-                        at[id(a)] = len(inputs)
-                        inputs.append(a)
+                if uses[id(a)] == 1:
+                    own = _add_scaled(own, a, rate, out=inputs[at[name]])
                 else:
-                    own = _add_scaled(own, a, rate)
-            if own is not None:
-                at[name] = len(inputs)
-                inputs.append(own)
-        spectra = fft.dctn(np.stack(inputs), type=2, norm="ortho", axes=(1, 2)) if inputs else None
+                    inputs[at[id(a)]] = a  # a shared pattern (written again by each field it feeds: the same)
+        spectra = fft.dctn(inputs, type=2, norm="ortho", axes=(1, 2)) if at else None
         for name in advancing:
             keep, gain = self._propagators[name]
             state = self._spectra[name]
@@ -161,8 +164,9 @@ class Fields:
                 made *= gain
                 state += made
         if advancing:
-            values = fft.idctn(np.stack([self._spectra[name] for name in advancing]), type=2, norm="ortho",
-                               axes=(1, 2))
+            every = len(advancing) == len(self._spectra)  # then in FIELD_NAMES order, as the state's rows are
+            state = self._state if every else np.stack([self._spectra[name] for name in advancing])
+            values = fft.idctn(state, type=2, norm="ortho", axes=(1, 2))
             for name, value in zip(advancing, values):
                 # Round-off in the transform can leave tiny negatives where a field is essentially zero.
                 np.maximum(value, 0.0, out=self.layers[name])
@@ -248,10 +252,10 @@ class _Kernel:
         return total.reshape(self.shape).astype(np.float32)
 
 
-def _add_scaled(total: np.ndarray | None, values: np.ndarray, rate: float) -> np.ndarray:
-    """total + rate·values, into a new array the first time (`values` are never written)."""
+def _add_scaled(total: np.ndarray | None, values: np.ndarray, rate: float, out: np.ndarray | None = None) -> np.ndarray:
+    """total + rate·values, the first time into `out` (or a new array); `values` are never written."""
     if total is None:
-        return values * np.float32(rate)
+        return np.multiply(values, np.float32(rate), out=out)
     total += values * np.float32(rate)
     return total
 

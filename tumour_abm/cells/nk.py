@@ -207,14 +207,20 @@ class NKPopulation(ImmunePopulation):
         total = sum(hazards)
         kills, gone = self.contact(targets, total)
         store["engaged"][rows] = ~gone
-        # Contacts made (a target killed by a cell earlier in the turn order is not met), with what each path had.
-        for status, cells in zip(NKG2A_STATES, (positive & ~gone, ~positive & ~gone)):
-            self.engagements[status] += int(cells.sum())
-            self.engagements[f"armed_{status}"] += int((cells & armed).sum())
-            self.engagements[f"receptor_armed_{status}"] += int((cells & receptor_armed).sum())
+        # Contacts made (a target killed by a cell earlier in the turn order is not met), with what each path had:
+        # one tally over (NKG2A status, armed, receptor-armed), status 0 = NKG2A+ as in NKG2A_STATES.
+        status = (~positive).astype(np.int64)
+        met = ~gone
+        tally = np.bincount((status * 4 + armed * 2 + receptor_armed)[met], minlength=8).reshape(2, 2, 2)
+        for i, name in enumerate(NKG2A_STATES):
+            self.engagements[name] += int(tally[i].sum())
+            self.engagements[f"armed_{name}"] += int(tally[i, 1].sum())
+            self.engagements[f"receptor_armed_{name}"] += int(tally[i, :, 1].sum())
         # Competing paths: which one killed is in proportion to their hazards (one draw per cell); `path` indexes
         # NK_PATHS, the order of the hazards.
         share = m.rng.random(len(rows)) * total
+        if not kills.any():
+            return
         granzyme, adcc, _ = hazards
         path = np.where(share < granzyme, 0, np.where(share < granzyme + adcc, 1, 2))
         killers, granule_kill = rows[kills], SPENDS_GRANULES[path[kills]]
@@ -224,13 +230,13 @@ class NKPopulation(ImmunePopulation):
         store["engaged"][killers] = False  # detached
         store["kills"][killers] += 1
         self.killers += int(np.count_nonzero(store["kills"][killers] == 1))
-        if len(killers):
-            self.most_kills = max(self.most_kills, int(store["kills"][killers].max()))
+        self.most_kills = max(self.most_kills, int(store["kills"][killers].max()))
+        by = np.bincount((path * 2 + status)[kills], minlength=2 * len(NK_PATHS)).reshape(len(NK_PATHS), 2)
         for i, name in enumerate(NK_PATHS):
-            by_path = kills & (path == i)
-            cancer.kill(targets[by_path], f"nk_{name}")
-            for status, cells in zip(NKG2A_STATES, (positive, ~positive)):
-                self.kills_by[f"{name}_{status}"] += int((by_path & cells).sum())
+            if by[i].any():
+                cancer.kill(targets[kills & (path == i)], f"nk_{name}")
+            for j, state in enumerate(NKG2A_STATES):
+                self.kills_by[f"{name}_{state}"] += int(by[i, j])
 
     def stop_mask(self) -> np.ndarray | None:
         return self.model.near_cancer()
