@@ -16,6 +16,7 @@ from .fields import Fields
 from .reporters import TIMESERIES
 from .scenario import Scenario
 from .space import count_neighbours, make_grid, next_to, place_vessels
+from .therapy.assay import AssayPlan, quantiles
 from .therapy.pd import Xpo1Occupancy
 from .therapy.products import TherapyPlan
 from .therapy.schedule import resolve_events
@@ -48,7 +49,12 @@ class TumourModel(mesa.Model):
         self.vessel_entry = self.placeable & (count_neighbours(self.vessels) > 0)  # where recruits enter
         self.entry_sites = np.argwhere(self.vessel_entry)
         self.fields = Fields(self.grid, scenario.fields, g.site_um, scenario.time.dt_min)
-        self.plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
+        self.coculture = scenario.coculture if scenario.setting == "coculture" else None
+        if self.coculture is not None:
+            self.plan = AssayPlan(self.coculture, scenario.products, scenario.time.start_day)
+        else:
+            self.plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
+        self.assay_start: dict | None = None  # the well when the effectors were added (co-culture only)
         self.drug_nM = 0.0
         self.xpo1 = Xpo1Occupancy(scenario.products.selinexor_target)  # bound XPO1 in tissue cells
         self.therapy = self.plan.effects(0.0)
@@ -57,7 +63,10 @@ class TumourModel(mesa.Model):
 
         self.cancer = CancerPopulation(self, scenario.cancer, self.rng, self.vessels.shape)
         centre = ((g.width_sites - 1) / 2.0, (g.height_sites - 1) / 2.0)
-        self.cancer.seed(self.placeable & self.grid.empty.data, centre, g.site_um)
+        if self.coculture is not None:
+            self.cancer.seed_anywhere(self.placeable & self.grid.empty.data)  # targets spread over the well
+        else:
+            self.cancer.seed(self.placeable & self.grid.empty.data, centre, g.site_um)
         self.macrophages = MacrophagePopulation(self, scenario.macrophage)
         self.neutrophils = NeutrophilPopulation(self, scenario.neutrophil)
         self.nk = NKPopulation(self, scenario.nk)
@@ -68,6 +77,7 @@ class TumourModel(mesa.Model):
             asked = population.params.initial_count
             self.note_shortfall(f"{population.label}.initial_count", asked, len(population.seed()))
         self._infuse(-np.inf, 0.0)
+        self._add_effectors_if_due(0.0)
         self.uphill = Uphill(self.fields["chemokine"])
         self._near_cancer: tuple[tuple[int, int], np.ndarray | None] | None = None
 
@@ -123,6 +133,7 @@ class TumourModel(mesa.Model):
         (secretion, diffusion, decay) → recruitment → macrophages → neutrophils → NK cells → CAR-T cells →
         cancer death and growth → record."""
         self._infuse(self.time_h - self.dt_h, self.time_h)
+        self._add_effectors_if_due(self.time_h - self.dt_h)
         self._update_drug()
         self._update_fields()
         for population in (self.nk, self.macrophages, self.neutrophils):
@@ -145,6 +156,20 @@ class TumourModel(mesa.Model):
             else:
                 placed = self.nk.infuse(self.nk.entry_sites(count), course.nkg2a_positive_fraction)
             self.note_shortfall(f"therapy.{event.product} infusion on day {event.day:g}", count, len(placed))
+
+    def _add_effectors_if_due(self, now_h: float) -> None:
+        """A co-culture's effectors join the well when the co-culture starts (day 0), at the E:T ratio of the
+        targets alive then; the targets' surface markers are read at that moment, as a flow cytometer would."""
+        c = self.coculture
+        if c is None or self.assay_start is not None or now_h < c.pretreatment.hours - 1e-9:
+            return
+        rows = self.cancer.rows()
+        self.assay_start = {"targets": len(rows), **quantiles(self.cancer.hla_e(rows), "hla_e"),
+                            **quantiles(self.cancer.trail_r(rows), "trail_r")}
+        effectors = getattr(self, c.effector)
+        asked = int(round(c.effector_to_target * len(rows)))
+        placed = effectors.add(effectors.entry_sites(asked, "tissue"))
+        self.note_shortfall(f"coculture.effector_to_target = {c.effector_to_target:g}", asked, len(placed))
 
     def note_shortfall(self, what: str, asked: int, placed: int) -> None:
         """Warn, with the numbers, when fewer cells found a free site than were asked for."""

@@ -137,6 +137,24 @@ def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, marrow: MarrowPar
     }
 
 
+# Causes of cancer-cell death that are the effectors' doing (the rest, drug and basal, is what a target-only well
+# would show, which an assay's specific lysis subtracts).
+EFFECTOR_CAUSES = ("nk_granzyme", "nk_adcc", "nk_trail", "car_t", "macrophage")
+ASSAY_MARKERS = tuple(f"assay_{marker}_{stat}" for marker in ("hla_e", "trail_r") for stat in ("mean", "p10", "p50", "p90"))
+
+
+def summarise_assay(start: dict | None, deaths: dict[str, int]) -> dict:
+    """A co-culture's readouts (NaN for a tissue run): % specific lysis — the targets present when the effectors
+    were added that the effectors killed, i.e. the lab's (experimental − spontaneous) lysis, since causes are known
+    here — and the targets' surface HLA-E and TRAIL-R at that moment."""
+    if start is None:
+        return {"assay_targets": float("nan"), "specific_lysis_pct": float("nan"),
+                **{key: float("nan") for key in ASSAY_MARKERS}}
+    killed = sum(deaths.get(cause, 0) for cause in EFFECTOR_CAUSES)
+    return {"assay_targets": start["targets"], "specific_lysis_pct": 100.0 * ratio(killed, start["targets"]),
+            **{f"assay_{key}": value for key, value in start.items() if key != "targets"}}
+
+
 # Every outcome of a run's summary: label and unit, for batch files (which name what to compare), tables and plots.
 OUTCOMES: dict[str, tuple[str, str]] = {
     "final_tumour": ("tumour at the end", "cells"),
@@ -175,4 +193,11 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "macrophage_m1_final": ("M1 macrophages at the end", "cells"),
     "macrophage_m2_final": ("M2 macrophages at the end", "cells"),
     "m1_m2_ratio_final": ("M1:M2 ratio at the end", "ratio"),
+    "assay_targets": ("co-culture: targets when the effectors were added", "cells"),
+    "specific_lysis_pct": ("co-culture: % specific lysis (targets killed by the effectors)", "%"),
+    **{f"assay_{marker}_{stat}": (f"co-culture: {label} on the targets when the effectors were added, {stat_label}",
+                                  "relative")
+       for marker, label in (("hla_e", "HLA-E"), ("trail_r", "TRAIL-R (DR4/DR5)"))
+       for stat, stat_label in (("mean", "mean"), ("p10", "10th percentile"), ("p50", "median"),
+                                ("p90", "90th percentile"))},
 }

@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .model import TumourModel
-from .outcomes import summarise_blood, summarise_burden, summarise_immune, summarise_kills
+from .outcomes import summarise_assay, summarise_blood, summarise_burden, summarise_immune, summarise_kills
 from .reporters import DEATH_OUTPUTS
 from .scenario import Scenario, run_length_updates
 
@@ -95,6 +95,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
     m1 = model.macrophages.count("m2", False)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
     summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], scenario.neutrophil.marrow))
+    summary.update(summarise_assay(model.assay_start, model.cancer.deaths))
     return Result(
         scenario=scenario,
         seed=seed,

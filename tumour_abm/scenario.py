@@ -7,7 +7,7 @@ never in steps. Every default comes from the parameter declarations of the modul
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -20,6 +20,7 @@ from .config_files import ConfigError, KeyProblems, Problem, load_model, validat
 from .fields import AllFieldParams
 from .params import DAY_LIMIT, Params, day_param, param, section
 from .space import GridParams
+from .therapy.assay import CocultureParams
 from .therapy.products import ANTIBODY_NAMES, ProductParams
 from .therapy.schedule import TherapyParams, resolve_events
 
@@ -76,6 +77,10 @@ class ResponseParams(Params):
 
 class Scenario(Params):
     description: str = Field("", description="one line saying what the scenario is for")
+    setting: Literal["tissue", "coculture"] = Field(
+        "tissue", description="'tissue': a section of a tumour with vessels and blood; 'coculture': a well of "
+                              "targets and effectors (the `coculture:` section)")
+    coculture: CocultureParams = section(CocultureParams, "the well: effectors, E:T, pre-treatment, co-treatments")
     grid: GridParams = section(GridParams, "the tissue grid and its vessels")
     time: TimeParams = section(TimeParams, "time step and duration")
     cancer: CancerParams = section(CancerParams, "the cancer cells")
@@ -89,6 +94,51 @@ class Scenario(Params):
     products: ProductParams = section(ProductParams, "what each therapy does")
     response: ResponseParams = section(ResponseParams, "response categories and progression")
     output: OutputParams = section(OutputParams, "what a run records")
+
+    @model_validator(mode="after")
+    def _well(self) -> Scenario:
+        """A co-culture's clock, grid and records follow from its `coculture:` section: the run starts with the
+        pre-treatment and ends with the co-culture, the well has no vessels, and every step is recorded. A key that
+        says otherwise, or a dose schedule (a well gets concentrations), is an error."""
+        if self.setting != "coculture":
+            if self.coculture != CocultureParams():  # (a dumped scenario carries the defaults: those are fine)
+                raise KeyProblems([(("coculture",), "is read only with setting: coculture (this scenario's setting "
+                                                    "is 'tissue')")])
+            return self
+        c = self.coculture
+        start_day, days = c.start_h / 24.0, (c.pretreatment.hours + c.hours) / 24.0
+        derived = {("time", "start_day"): start_day, ("time", "days"): days, ("grid", "vessel_fraction"): 0.0}
+        problems = []
+        for (group, key), value in derived.items():
+            given = getattr(getattr(self, group), key)
+            if key in getattr(self, group).model_fields_set and abs(given - value) > 1e-12:
+                problems.append(((group, key), f"is {given:g}, but a co-culture sets it to {value:g} (from "
+                                               "coculture.hours and coculture.pretreatment.hours; a well has no "
+                                               "vessels): leave it out"))
+        for name in ("nk", "car_t", "macrophage", "neutrophil"):
+            if getattr(getattr(self, name), "influx_per_d", 0.0) > 0:
+                problems.append(((name, "influx_per_d"), "a well has no blood supply: no cells are recruited"))
+        effector = getattr(self, c.effector)
+        if effector.initial_count:
+            problems.append(((c.effector, "initial_count"), "the co-culture's effectors are added at the start of the "
+                                                           "co-culture at coculture.effector_to_target: leave it out"))
+        for name in self.therapy.given():
+            problems.append((("therapy", name), "a well gets concentrations, not doses: use coculture.selinexor_nM, "
+                                                "coculture.pretreatment or coculture.cotreatments"))
+        steps = [(("coculture", "pretreatment", "hours"), c.pretreatment.hours), (("coculture", "hours"), c.hours)]
+        for where, hours in steps:
+            if abs(hours * 60.0 / self.time.dt_min - round(hours * 60.0 / self.time.dt_min)) > 1e-9:
+                problems.append((where, f"{hours:g} h is not a whole number of steps of time.dt_min = "
+                                        f"{self.time.dt_min:g}"))
+        if problems:
+            raise KeyProblems(problems)
+        record_h = self.output.record_every_h if "record_every_h" in self.output.model_fields_set else self.time.dt_h
+        snapshots = self.output.snapshot_days if "snapshot_days" in self.output.model_fields_set else ()
+        return self.model_copy(update={
+            "time": self.time.model_copy(update={"start_day": start_day, "days": days}),
+            "grid": self.grid.model_copy(update={"vessel_fraction": 0.0}),
+            "output": self.output.model_copy(update={"record_every_h": record_h, "snapshot_days": snapshots}),
+        })
 
     @model_validator(mode="after")
     def _tumour_fits(self) -> Scenario:

@@ -49,7 +49,8 @@ def combined_batch(files: list[Path], replicates: int, folder: Path) -> tuple[Pa
             key = (str((path.parent / spec.scenario).resolve()), json.dumps(spec.overrides, sort_keys=True))
             if key not in names:
                 stem = Path(key[0]).stem
-                names[key] = stem if stem not in arms else f"{stem}_{len(arms)}"
+                # A scenario that several claims run with other overrides: named by the claim's own arm.
+                names[key] = stem if stem not in arms else f"{path.stem}_{arm}"
                 arms[names[key]] = {"scenario": key[0], "overrides": dict(spec.overrides)}
             local[arm] = names[key]
         for h in claim.params.hypotheses:

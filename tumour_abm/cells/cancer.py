@@ -276,6 +276,12 @@ class CancerPopulation(SitedPopulation):
             order = self.rng.choice(region, size=p.initial_cells, replace=False)
         self.add(xs[order], ys[order])
 
+    def seed_anywhere(self, free: np.ndarray) -> None:
+        """Place the initial cells on free sites drawn at random over the whole grid (a well's suspension)."""
+        xs, ys = np.nonzero(free)
+        order = self.rng.choice(len(xs), size=self.params.initial_cells, replace=False)
+        self.add(xs[order], ys[order])
+
     def add(self, xs: np.ndarray, ys: np.ndarray, parents: np.ndarray | None = None) -> np.ndarray:
         """Create cells at the given sites. Daughters inherit their parent's baselines and antigens
         (so antigen-negative clones persist); new cells draw them from the population's distributions."""

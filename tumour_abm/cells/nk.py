@@ -103,17 +103,20 @@ def nk_kill_hazards(
     nkg2a_blockade: float,
     has_granules,
     has_death_receptor=True,
+    death_receptor_blockade: float = 0.0,
 ):
     """(granzyme, ADCC, death receptor) killing hazards per hour of NK cells on their targets (biology.md); scalars
     or arrays. Granule killing is natural activation plus CD16 activation against NKG2A inhibition; the share the
-    antibody adds is ADCC. Impairment (BTK inhibitors) and TGF-β weaken both granules and death receptors."""
+    antibody adds is ADCC. Impairment (BTK inhibitors) and TGF-β weaken both granules and death receptors; a
+    blocking antibody (an assay's TRAIL blockade) removes its share of the death-receptor path."""
     fitness = (1.0 - nk_impairment) * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
     inhibition = p.nkg2a_inhibition_weight * nkg2a * hla_e * (1.0 - nkg2a_blockade)
     natural = p.granzyme_kill_per_h * np.maximum(0.0, fitness - inhibition)
     granule = p.granzyme_kill_per_h * np.maximum(0.0, fitness * (1.0 + p.adcc_gain * opsonisation) - inhibition)
     granzyme = np.where(has_granules, natural, 0.0)
     adcc = np.where(has_granules, granule - natural, 0.0)
-    death_receptor = np.where(has_death_receptor, p.trail_kill_per_h * trail_r * fitness, 0.0)
+    death_receptor = np.where(has_death_receptor,
+                              p.trail_kill_per_h * trail_r * fitness * (1.0 - death_receptor_blockade), 0.0)
     if np.ndim(granzyme) == 0:
         return float(granzyme), float(adcc), float(death_receptor)
     return granzyme, adcc, death_receptor
@@ -203,6 +206,7 @@ class NKPopulation(ImmunePopulation):
             nkg2a_blockade=m.therapy.nkg2a_blockade,
             has_granules=armed,
             has_death_receptor=receptor_armed,
+            death_receptor_blockade=m.therapy.death_receptor_blockade,
         )
         total = sum(hazards)
         kills, gone = self.contact(targets, total)

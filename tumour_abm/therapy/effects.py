@@ -19,6 +19,7 @@ class TherapyEffects:
     nk_impairment: float = 0.0  # BTK-inhibitor impairment of NK activation (off-target ITK)
     tumour_growth_factor: float = 1.0  # BTK-inhibitor slowing of B-cell tumour proliferation
     pd1_blockade: float = 0.0  # anti-PD-1 exposure, 0..1
+    death_receptor_blockade: float = 0.0  # share of NK death-receptor (TRAIL/FasL) killing blocked (assays)
 
     def opsonisation(self, antigen: dict[str, np.ndarray], rows: np.ndarray | int) -> np.ndarray | float:
         """Antibody coating of cancer cells: bound antibody × the cell's level of that antigen, summed."""
