@@ -31,7 +31,7 @@ def test_the_well_has_its_own_clock_no_vessels_and_effectors_only_from_day_0():
         model.step()
     model.step()  # the first co-culture step: the effectors are in, the drug washed out
     assert model.drug_nM == 0.0
-    targets = model.assay_start["targets"]
+    targets = model.assay_start["assay_targets"]
     assert model.nk.store.births == round(1.0 * targets)
 
 
@@ -73,6 +73,17 @@ def test_targets_do_not_divide_in_the_well_unless_asked(tmp_path):
             model.step()
     assert still.cancer.divisions == 0 and growing.cancer.divisions > 0
 
+
+
+def test_a_btk_inhibitor_slows_the_targets_of_a_growing_well_as_in_tissue(tmp_path):
+    scenario = _scenario(tmp_path, "coculture: {growth: true, cotreatments: [ibrutinib]}")
+    slowed = scenario.products.ibrutinib.tumour_growth_factor
+    assert slowed < 1.0
+    model = TumourModel(scenario, seed=1)
+    in_coculture_h = scenario.coculture.pretreatment.hours + 1.0  # co-treatments join with the effectors
+    assert model.plan.effects(in_coculture_h).tumour_growth_factor == pytest.approx(slowed)
+    untreated = TumourModel(_scenario(tmp_path, "coculture: {growth: true}", "plain.yaml"), seed=1)
+    assert untreated.plan.effects(in_coculture_h).tumour_growth_factor == 1.0
 
 def test_a_tissue_run_has_no_assay_readouts():
     s = run(load_scenario(ASSAYS.parent / "nk.yaml"), seed=1, days=0.5).summary

@@ -13,10 +13,11 @@ from .cells.motility import Uphill
 from .cells.neutrophil import NeutrophilPopulation
 from .cells.nk import NKPopulation
 from .fields import Fields
+from .outcomes import ASSAY_MARKERS, marker_summary
 from .reporters import TIMESERIES
 from .scenario import Scenario
 from .space import count_neighbours, make_grid, next_to, place_vessels
-from .therapy.assay import AssayPlan, quantiles
+from .therapy.assay import AssayPlan
 from .therapy.pd import Xpo1Occupancy
 from .therapy.products import TherapyPlan
 from .therapy.schedule import resolve_events
@@ -164,8 +165,8 @@ class TumourModel(mesa.Model):
         if c is None or self.assay_start is not None or now_h < c.pretreatment.hours - 1e-9:
             return
         rows = self.cancer.rows()
-        self.assay_start = {"targets": len(rows), **quantiles(self.cancer.hla_e(rows), "hla_e"),
-                            **quantiles(self.cancer.trail_r(rows), "trail_r")}
+        self.assay_start = {"assay_targets": len(rows),
+                            **marker_summary({m: getattr(self.cancer, m)(rows) for m in ASSAY_MARKERS})}
         effectors = getattr(self, c.effector)
         asked = int(round(c.effector_to_target * len(rows)))
         placed = effectors.add(effectors.entry_sites(asked, "tissue"))

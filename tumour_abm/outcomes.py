@@ -139,20 +139,31 @@ def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, marrow: MarrowPar
 
 # Causes of cancer-cell death that are the effectors' doing (the rest, drug and basal, is what a target-only well
 # would show, which an assay's specific lysis subtracts).
-EFFECTOR_CAUSES = ("nk_granzyme", "nk_adcc", "nk_trail", "car_t", "macrophage")
-ASSAY_MARKERS = tuple(f"assay_{marker}_{stat}" for marker in ("hla_e", "trail_r") for stat in ("mean", "p10", "p50", "p90"))
+EFFECTOR_CAUSES = (*(f"nk_{path}" for path in NK_PATHS), "car_t", "macrophage")
+# The targets' surface markers a co-culture reads when the effectors are added, and the statistics a flow cytometer
+# reports of each.
+ASSAY_MARKERS = {"hla_e": "HLA-E", "trail_r": "TRAIL-R (DR4/DR5)"}
+MARKER_STATS = {"mean": "mean", "p10": "10th percentile", "p50": "median", "p90": "90th percentile"}
+
+
+def marker_summary(markers: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean and 10th, 50th and 90th percentiles of each marker over the cells (NaN where there are none)."""
+    out = {}
+    for marker, values in markers.items():
+        found = (np.mean(values), *np.percentile(values, [10, 50, 90])) if len(values) else (np.nan,) * 4
+        out.update({f"assay_{marker}_{stat}": float(v) for stat, v in zip(MARKER_STATS, found)})
+    return out
 
 
 def summarise_assay(start: dict | None, deaths: dict[str, int]) -> dict:
     """A co-culture's readouts (NaN for a tissue run): % specific lysis — the targets present when the effectors
     were added that the effectors killed, i.e. the lab's (experimental − spontaneous) lysis, since causes are known
-    here — and the targets' surface HLA-E and TRAIL-R at that moment."""
+    here — and the targets' surface HLA-E and TRAIL-R at that moment (`start`: "targets" and `marker_summary`)."""
     if start is None:
         return {"assay_targets": float("nan"), "specific_lysis_pct": float("nan"),
-                **{key: float("nan") for key in ASSAY_MARKERS}}
+                **marker_summary({marker: np.empty(0) for marker in ASSAY_MARKERS})}
     killed = sum(deaths.get(cause, 0) for cause in EFFECTOR_CAUSES)
-    return {"assay_targets": start["targets"], "specific_lysis_pct": 100.0 * ratio(killed, start["targets"]),
-            **{f"assay_{key}": value for key, value in start.items() if key != "targets"}}
+    return {**start, "specific_lysis_pct": 100.0 * ratio(killed, start["assay_targets"])}
 
 
 # Every outcome of a run's summary: label and unit, for batch files (which name what to compare), tables and plots.
@@ -197,7 +208,5 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "specific_lysis_pct": ("co-culture: % specific lysis (targets killed by the effectors)", "%"),
     **{f"assay_{marker}_{stat}": (f"co-culture: {label} on the targets when the effectors were added, {stat_label}",
                                   "relative")
-       for marker, label in (("hla_e", "HLA-E"), ("trail_r", "TRAIL-R (DR4/DR5)"))
-       for stat, stat_label in (("mean", "mean"), ("p10", "10th percentile"), ("p50", "median"),
-                                ("p90", "90th percentile"))},
+       for marker, label in ASSAY_MARKERS.items() for stat, stat_label in MARKER_STATS.items()},
 }

@@ -106,7 +106,7 @@ class Scenario(Params):
                                                     "is 'tissue')")])
             return self
         c = self.coculture
-        start_day, days = c.start_h / 24.0, (c.pretreatment.hours + c.hours) / 24.0
+        start_day, days = -c.pretreatment.hours / 24.0, (c.pretreatment.hours + c.hours) / 24.0  # day 0: effectors in
         derived = {("time", "start_day"): start_day, ("time", "days"): days, ("grid", "vessel_fraction"): 0.0}
         problems = []
         for (group, key), value in derived.items():

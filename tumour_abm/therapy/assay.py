@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import Field
 
 from ..params import Params, param, section
@@ -25,6 +24,7 @@ Effector = Literal["nk", "car_t"]
 CoTreatment = Literal["rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "ibrutinib", "acalabrutinib",
                       "trail_blockade"]
 MAX_ASSAY_H = 24.0 * 14  # two weeks: longer than any killing assay
+MAX_ASSAY_NM = 100_000.0  # 100 µM: above any concentration a well is given (review [61]: up to 2 µM)
 
 
 class PretreatmentParams(Params):
@@ -32,7 +32,7 @@ class PretreatmentParams(Params):
 
     hours: float = param(0.0, unit="h", source="scenario: 18 h in the NK assays of review [61,62]", ge=0,
                          le=MAX_ASSAY_H)
-    selinexor_nM: float = param(0.0, unit="nM", source="scenario: 50-2000 nM in review [61]", ge=0, le=100_000)
+    selinexor_nM: float = param(0.0, unit="nM", source="scenario: 50-2000 nM in review [61]", ge=0, le=MAX_ASSAY_NM)
 
 
 class CocultureParams(Params):
@@ -45,7 +45,7 @@ class CocultureParams(Params):
     )
     pretreatment: PretreatmentParams = section(PretreatmentParams, "selinexor on the targets before co-culture")
     selinexor_nM: float = param(0.0, unit="nM", source="scenario: selinexor kept in the co-culture (0: washed out)",
-                                ge=0, le=100_000)
+                                ge=0, le=MAX_ASSAY_NM)
     cotreatments: Annotated[tuple[CoTreatment, ...], Field(strict=False, max_length=7)] = param(
         (), unit="-", source="scenario: present throughout the co-culture (antibodies, blockers, BTK inhibitors)"
     )
@@ -56,11 +56,6 @@ class CocultureParams(Params):
     growth: bool = param(False, unit="-", source="scenario: whether targets divide during the assay (a 4-h assay "
                                                  "is shorter than a division)")
 
-    @property
-    def start_h(self) -> float:
-        """The run's first hour on the model's axis (negative: the pre-treatment)."""
-        return -self.pretreatment.hours
-
 
 class AssayPlan(TherapyPlan):
     """Drug level and co-treatment effects of a well: fixed concentrations by phase, no doses or infusions."""
@@ -68,7 +63,7 @@ class AssayPlan(TherapyPlan):
     def __init__(self, coculture: CocultureParams, products, start_day: float):
         super().__init__([], products, start_day)
         self.coculture = coculture
-        self._zero_h = -start_day * 24.0  # the co-culture's start on the model clock (hours since the run began)
+        self._zero_h = coculture.pretreatment.hours  # the co-culture's start, in hours since the run began
 
     def selinexor_nM(self, t_h: float) -> float:
         c = self.coculture
@@ -85,7 +80,9 @@ class AssayPlan(TherapyPlan):
             if name in given:  # a saturating concentration: every antigen bound
                 ab = getattr(p, name)
                 opsonins[ab.target_antigen] = opsonins.get(ab.target_antigen, 0.0) + ab.fc_potency
-        impairment = max((getattr(p, name).nk_impairment for name in BTKI_NAMES if name in given), default=0.0)
+        btkis = [getattr(p, name) for name in BTKI_NAMES if name in given]
+        impairment = max((b.nk_impairment for b in btkis), default=0.0)
+        growth = min([growth, *(b.tumour_growth_factor for b in btkis)])
         return TherapyEffects(
             opsonins=opsonins,
             nkg2a_blockade=p.anti_nkg2a.occupancy if "anti_nkg2a" in given else 0.0,
@@ -94,14 +91,3 @@ class AssayPlan(TherapyPlan):
             death_receptor_blockade=c.trail_blockade if "trail_blockade" in given else 0.0,
         )
 
-    def warnings(self, time) -> list[str]:
-        return []
-
-
-def quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
-    """Mean and the 10th, 50th and 90th percentiles of a surface marker over cells, as flow cytometry reports."""
-    if not len(values):
-        return {f"{prefix}_{k}": float("nan") for k in ("mean", "p10", "p50", "p90")}
-    p10, p50, p90 = np.percentile(values, [10, 50, 90])
-    return {f"{prefix}_mean": float(np.mean(values)), f"{prefix}_p10": float(p10), f"{prefix}_p50": float(p50),
-            f"{prefix}_p90": float(p90)}
