@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 PIP   := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast bench equivalence validate fuzz lock clean-venv
+.PHONY: demo test test-fast bench equivalence validate pilot fuzz lock clean-venv
 
 $(PY):
 	@py=$$(tools/find-python) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
@@ -39,9 +39,13 @@ equivalence: $(STAMP)
 fuzz: $(STAMP)
 	$(PY) tools/fuzz.py --scenario-cases 1000 --batch-cases 1000
 
-# The review's twelve claims, 20 paired replicates per arm (about 12 minutes on two cores).
+# The review's twelve claims and the held-out checks, each hypothesis at the pairs its pilot sized it for.
 validate: $(STAMP)
-	$(VENV)/bin/tumour-abm validate --replicates 20 --out runs/validate-$$(date +%Y%m%d-%H%M%S)
+	$(VENV)/bin/tumour-abm validate --out runs/validate-$$(date +%Y%m%d-%H%M%S)
+
+# Re-size the claims: a 10-pair pilot on seeds of its own; writes each claim file's power section.
+pilot: $(STAMP)
+	$(VENV)/bin/tumour-abm validate --pilot --out runs/pilot-$$(date +%Y%m%d-%H%M%S)
 
 # Re-resolve every dependency (with all extras) in a scratch venv and pin the result.
 lock:

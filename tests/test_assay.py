@@ -4,10 +4,12 @@ an E:T ratio, and readouts as a killing assay reports them."""
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tumour_abm.config_files import ConfigError
 from tumour_abm.model import TumourModel
+from tumour_abm.rundir import write_run
 from tumour_abm.runner import run
 from tumour_abm.scenario import load_scenario
 
@@ -86,8 +88,21 @@ def test_a_btk_inhibitor_slows_the_targets_of_a_growing_well_as_in_tissue(tmp_pa
     assert untreated.plan.effects(in_coculture_h).tumour_growth_factor == 1.0
 
 def test_a_tissue_run_has_no_assay_readouts():
-    s = run(load_scenario(ASSAYS.parent / "nk.yaml"), seed=1, days=0.5).summary
-    assert np.isnan(s["specific_lysis_pct"]) and np.isnan(s["assay_hla_e_mean"])
+    result = run(load_scenario(ASSAYS.parent / "nk.yaml"), seed=1, days=0.5)
+    assert np.isnan(result.summary["specific_lysis_pct"]) and np.isnan(result.summary["assay_hla_e_mean"])
+    assert result.assay_markers is None
+
+
+def test_a_wells_folder_has_each_targets_markers_and_their_histograms(tmp_path):
+    result = run(load_scenario(ASSAYS / "car_t_killing_selinexor.yaml"), seed=4)
+    out = write_run(result, tmp_path / "run")
+    markers = pd.read_csv(out / "assay_markers.csv")
+    s = result.summary
+    # One row per target when the CAR-T cells were added; the summary's statistics are those of these rows.
+    assert len(markers) == s["assay_targets"] and list(markers) == ["hla_e", "trail_r"]
+    assert markers["hla_e"].mean() == pytest.approx(s["assay_hla_e_mean"], rel=1e-3)
+    assert markers["trail_r"].quantile(0.9) == pytest.approx(s["assay_trail_r_p90"], rel=1e-2)
+    assert (out / "figures" / "assay_markers.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("text, key", [
@@ -111,3 +126,11 @@ def test_a_coculture_section_in_a_tissue_scenario_is_an_error(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_scenario(path)
     assert "coculture" in str(caught.value) and "setting" in str(caught.value)
+
+
+def test_an_update_of_the_wells_hours_moves_its_clock_as_in_a_file():
+    well = load_scenario(ASSAYS / "nk_killing.yaml")
+    longer = well.with_updates({"coculture.hours": 24, "coculture.pretreatment.hours": 6})
+    assert (longer.time.start_day, longer.time.days) == (-0.25, 1.25) and longer.grid.vessel_fraction == 0.0
+    with pytest.raises(ConfigError, match="time.days"):  # the clock itself still comes only from the hours
+        well.with_updates({"time.days": 3})

@@ -67,6 +67,17 @@ def test_paired_seeds_share_seed_and_patient_across_arms(tmp_path):
     assert independent[0].seed != independent[4].seed
 
 
+def test_an_arm_with_its_own_replicates_runs_its_first_n_paired_seeds(tmp_path):
+    path = write_batch(tmp_path)
+    spec = yaml.safe_load(path.read_text())
+    spec["arms"]["selinexor"]["replicates"] = 5
+    path.write_text(yaml.safe_dump(spec))
+    jobs = plan_jobs(load_batch(path), 3)
+    untreated = [j.seed for j in jobs if j.arm == "untreated"]
+    selinexor = [j.seed for j in jobs if j.arm == "selinexor"]
+    assert len(untreated) == 3 and len(selinexor) == 5 and selinexor[:3] == untreated
+
+
 def test_sweep_runs_the_full_grid(tmp_path):
     sweep = {"parameters": {"cancer.doubling_time_h": [24, 48], "therapy.selinexor.0.dose_mg": [40, 80]}}
     path = write_batch(tmp_path, sweep=sweep, replicates=1)

@@ -243,13 +243,15 @@ def test_fewer_infused_cells_than_asked_is_a_warning_with_the_numbers(capsys, tm
 
 # 8 -------------------------------------------------------------------------------------------------------------
 def test_check_validates_batch_files(capsys, tmp_path):
-    for path in [SCENARIOS / "batches" / "demo.yaml", *sorted((SCENARIOS / "claims").glob("C*.yaml"))]:
+    for path in [SCENARIOS / "batches" / "demo.yaml", *sorted((SCENARIOS / "claims").glob("[CH]*.yaml"))]:
         code, out, err = tumour_abm(capsys, "check", path)
         assert code == 0 and "arms:" in out and "each scenario valid" in err, (path, err)
     path = write_batch(tmp_path, arms={"a": {"scenario": "small.yaml", "overrides": {"nk.initial_count": -1}}},
                        reference="a")
     code, _, err = tumour_abm(capsys, "check", path)
-    assert code == 2 and "batch.yaml: arms.a.overrides.nk.initial_count = -1" in err
+    # Located on the override's own line, as any other key of the batch file.
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "nk.initial_count" in text)
+    assert code == 2 and f"batch.yaml:{line}: arms.a.overrides.nk.initial_count = -1" in err
 
 
 def test_per_run_warnings_reach_the_console_and_the_report(capsys, tmp_path):

@@ -53,9 +53,10 @@ def plan_jobs(batch: Batch, replicates: int) -> list[Job]:
     p = batch.params
     jobs = []
     for a, (arm, base) in enumerate(batch.scenarios.items()):
+        n = p.arms[arm].replicates or replicates  # an arm's own count wins; paired seeds make it the first n
         for k, point in enumerate(batch.params.sweep_points()):
             scenario = updated_scenario(base, point, batch.path, "sweep.parameters") if point else base
-            for i in range(replicates):
+            for i in range(n):
                 stream = [p.base_seed, i] if p.seeds == "paired" else [p.base_seed, a, k, i]
                 seed = int(np.random.SeedSequence(stream).generate_state(1)[0])
                 patient: dict[str, Any] = {}

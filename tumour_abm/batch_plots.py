@@ -53,8 +53,9 @@ def outcome_boxes(replicates: pd.DataFrame, outcomes: list[str], arms: list[str]
     """Each outcome by arm: a box of the replicates with every replicate drawn as a point."""
     ok = ok_rows(replicates)
     ok = ok[ok["point"] == point]
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes), 3.8), squeeze=False,
-                             constrained_layout=True)
+    width = max(3.6, 0.5 * len(arms))  # room for every arm's label when many arms are run (e.g. validate)
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(width * len(outcomes), 3.8 + 0.08 * len(arms)),
+                             squeeze=False, constrained_layout=True)
     rng = np.random.default_rng(0)  # jitter only
     for ax, outcome in zip(axes.flat, outcomes):
         data = [pd.to_numeric(ok.loc[ok["arm"] == arm, outcome], errors="coerce").dropna().to_numpy() for arm in arms]

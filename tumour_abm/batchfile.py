@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
-from .config_files import ConfigError, KeyProblems, Problem, read_yaml_tree, validate_model
+from .config_files import ConfigError, KeyProblems, Problem, Sources, read_yaml_tree, validate_model
 from .outcomes import OUTCOMES
 from .params import DAY_LIMIT, LARGEST_NUMBER, Params, param
 from .scenario import Scenario, load_scenario, run_length_updates
@@ -30,6 +30,8 @@ class ArmParams(Params):
     overrides: Annotated[dict[str, Any], Field(strict=False)] = param(
         {}, unit="-", source="batch file: dotted scenario paths → values, e.g. {cancer.doubling_time_h: 24}"
     )
+    replicates: int | None = param(None, unit="runs", source="batch file: this arm's replicates, instead of the "
+                                                              "batch's (paired seeds: its first n)", ge=1, le=100_000)
 
 
 _ANY_NUMBER = {"ge": -LARGEST_NUMBER, "le": LARGEST_NUMBER}  # the bound every number without its own gets
@@ -115,9 +117,16 @@ def check_outcome_expression(expr: str) -> str:
                      f"column at a day, e.g. hla_e_mean@7 or il10_mean@7..21 (columns: {', '.join(TIMESERIES)})")
 
 
+class ContrastParams(Params):
+    arm: str = param(..., unit="-", source="batch file")
+    versus: str = param(..., unit="-", source="batch file")
+
+
 class HypothesisParams(Params):
     """An expected direction: `arm` has a lower / higher `outcome` than `versus` (paired by replicate), or than a
-    fixed `value`; tested one-sided, with Holm's correction over every hypothesis tested together."""
+    fixed `value`; or, with `than`, the difference arm − versus is lower / higher than than.arm − than.versus (an
+    interaction: e.g. a blocker removes a drug's gain). Tested one-sided, with Holm's correction over every
+    hypothesis tested together."""
 
     id: str = param(..., unit="-", source="batch file, e.g. C1")
     statement: str = param("", unit="-", source="batch file: the claim in words, with its references")
@@ -126,12 +135,48 @@ class HypothesisParams(Params):
     versus: str | None = param(None, unit="-", source="batch file: the arm compared with")
     value: float | None = param(None, unit="as the outcome", source="batch file: or a fixed value")
     expected: Literal["less", "greater"] = param(..., unit="-", source="batch file")
+    than: ContrastParams | None = param(None, unit="-", source="batch file: the difference compared with")
 
     @model_validator(mode="after")
     def _one_comparator(self) -> HypothesisParams:
         if (self.versus is None) == (self.value is None):
             raise KeyProblems([(("versus",), f"hypothesis {self.id}: give either versus (an arm) or value (a number)")])
+        if self.than is not None and self.versus is None:
+            raise KeyProblems([(("than",), f"hypothesis {self.id}: compares two differences, so it needs versus")])
         return self
+
+    def arms(self) -> list[str]:
+        """Every arm the hypothesis reads."""
+        named = [self.arm, self.versus] + ([self.than.arm, self.than.versus] if self.than else [])
+        return [a for a in named if a is not None]
+
+
+EFFECT_DZ_LIMIT = 10.0  # |d_z| stored at most this: all pilot differences alike; power is then 1 at the fewest pairs
+
+
+class PowerHypothesisParams(Params):
+    outcome: str = param(..., unit="-", source="validate --pilot: the hypothesis sized (as in hypotheses)")
+    arm: str = param(..., unit="-", source="validate --pilot")
+    effect_dz: float | None = param(None, unit="1", source="validate --pilot: paired d_z, positive the expected "
+                                                         "way; null when every pilot difference was 0",
+                                    ge=-EFFECT_DZ_LIMIT, le=EFFECT_DZ_LIMIT)
+    replicates: int = param(..., unit="pairs", source="validate --pilot: for the target power at alpha", ge=1,
+                            le=100_000)
+
+
+class PowerParams(Params):
+    """How the claim's replicates were chosen: a pilot's paired effect per hypothesis and the pairs it needs."""
+
+    pilot_replicates: int = param(..., unit="pairs", source="validate --pilot", ge=2, le=100_000)
+    pilot_base_seed: int = param(..., unit="-", source="validate --pilot: seeds apart from the validation's", ge=0,
+                                 le=2**32 - 1)
+    target_power: float = param(..., unit="1", source="validate --pilot", gt=0, lt=1)
+    alpha: float = param(..., unit="1", source="validate --pilot: 0.05 over the suite's hypotheses (Holm's first "
+                                                "step)", gt=0, lt=1)
+    cap: int = param(..., unit="pairs", source="validate --pilot: at most this many", ge=1, le=100_000)
+    hypotheses: Annotated[tuple[PowerHypothesisParams, ...], Field(strict=False, min_length=1)] = param(
+        ..., unit="-", source="validate --pilot: one per hypothesis, in their order"
+    )
 
 
 class BatchParams(Params):
@@ -155,15 +200,24 @@ class BatchParams(Params):
     hypotheses: Annotated[tuple[HypothesisParams, ...], Field(strict=False)] = param(
         (), unit="-", source="batch file: expected directions to test (tumour-abm validate)"
     )
+    power: PowerParams | None = param(None, unit="-", source="batch file: written by tumour-abm validate --pilot")
 
     @model_validator(mode="after")
     def _arms_exist(self) -> BatchParams:
         arms = ", ".join(self.arms)
         problems = [] if self.reference in self.arms else [(("reference",), f"not an arm; arms: {arms}")]
         for i, h in enumerate(self.hypotheses):
-            for key, name in (("arm", h.arm), ("versus", h.versus)):
+            keys = [("arm",), ("versus",)] + ([("than", "arm"), ("than", "versus")] if h.than else [])
+            names = [h.arm, h.versus] + ([h.than.arm, h.than.versus] if h.than else [])
+            for key, name in zip(keys, names):
                 if name is not None and name not in self.arms:
-                    problems.append((("hypotheses", i, key), f"hypothesis {h.id}: not an arm; arms: {arms}"))
+                    problems.append((("hypotheses", i, *key), f"hypothesis {h.id}: not an arm; arms: {arms}"))
+        if self.power is not None:
+            sized = [(s.outcome, s.arm) for s in self.power.hypotheses]
+            if sized != [(h.outcome, h.arm) for h in self.hypotheses]:
+                problems.append((("power", "hypotheses"), "does not list the hypotheses in their order (outcome, "
+                                                          "arm): the file changed since its pilot; run tumour-abm "
+                                                          "validate --pilot again"))
         if problems:
             raise KeyProblems(problems)
         return self
@@ -174,11 +228,10 @@ class BatchParams(Params):
         if points > MAX_SWEEP_POINTS:
             raise KeyProblems([(("sweep", "parameters"), f"{points:,} combinations, more than the "
                                                          f"{MAX_SWEEP_POINTS:,} a batch may run")])
-        jobs = len(self.arms) * points * self.replicates
+        jobs = sum(arm.replicates or self.replicates for arm in self.arms.values()) * points
         if jobs > MAX_JOBS:
-            raise KeyProblems([(("replicates",), f"{len(self.arms)} arms x {points:,} sweep points x "
-                                                 f"{self.replicates:,} replicates = {jobs:,} runs, more than the "
-                                                 f"{MAX_JOBS:,} a batch may hold")])
+            raise KeyProblems([(("replicates",), f"{len(self.arms)} arms' replicates x {points:,} sweep points = "
+                                                 f"{jobs:,} runs, more than the {MAX_JOBS:,} a batch may hold")])
         return self
 
     def sweep_points(self) -> list[dict[str, Any]]:
@@ -209,16 +262,17 @@ def load_batch(path: str | Path) -> Batch:
         updates = dict(arm.overrides)
         if params.days is not None:
             updates.update(run_length_updates(scenario, params.days))
-        scenarios[name] = updated_scenario(scenario, updates, path, f"arms.{name}.overrides")
+        scenarios[name] = updated_scenario(scenario, updates, path, f"arms.{name}.overrides", sources=sources)
     # Sweep values and cohort paths must fit every arm: try each value now rather than fail mid-batch (each on its
     # own, the others at their first value, so the check grows with the lists' total length, not their product).
     for probe in _sweep_probes(params.sweep):
         for scenario in scenarios.values():
-            updated_scenario(scenario, probe, path, "sweep.parameters")
+            updated_scenario(scenario, probe, path, "sweep.parameters", sources=sources)
     if params.cohort:
         probe = np.random.default_rng(0)
         for name, scenario in scenarios.items():
-            updated_scenario(scenario, patient_updates(params.cohort, scenario, probe), path, "cohort.parameters")
+            updated_scenario(scenario, patient_updates(params.cohort, scenario, probe), path, "cohort.parameters",
+                             sources=sources)
     return Batch(path, params, scenarios)
 
 
@@ -230,13 +284,29 @@ def _sweep_probes(sweep: SweepParams | None) -> list[dict[str, Any]]:
 
 
 def updated_scenario(scenario: Scenario, updates: dict[str, Any], path: Path, where: str,
-                     note: str = "") -> Scenario:
-    """The scenario with a batch file's updates; a problem is reported as one of the batch file, at `where`."""
+                     note: str = "", sources: Sources | None = None) -> Scenario:
+    """The scenario with a batch file's updates; a problem is reported as one of the batch file, at `where`, on the
+    line of the update it came from when the file's source map is given."""
     try:
         return scenario.with_updates(updates)
     except ConfigError as err:
-        raise ConfigError([Problem(path, None, f"{where}.{p.key_path}" if p.key_path else where, p.value,
+        raise ConfigError([Problem(path, _update_line(p.key_path, updates, where, sources),
+                                   f"{where}.{p.key_path}" if p.key_path else where, p.value,
                                    p.message + note, p.allowed, p.suggestion) for p in err.problems]) from None
+
+
+def _update_line(key_path: str, updates: dict[str, Any], where: str, sources: Sources | None) -> int | None:
+    """The line of the dotted update a problem is about (the longest key that is the problem's path or a prefix of
+    it), else the line of the section that holds the updates."""
+    if not sources:
+        return None
+    section = tuple(where.split("."))
+    keys = sorted((k for k in updates if key_path == k or key_path.startswith(k + ".")), key=len, reverse=True)
+    for key in keys[:1] + [None]:
+        found = sources.get(section + (key,) if key else section)
+        if found and found[1] is not None:
+            return found[1]
+    return None
 
 
 def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Generator) -> dict[str, Any]:

@@ -1,21 +1,33 @@
 """Testing expected directions (the review's claims) on a batch's replicates: paired one-sided Wilcoxon tests of
-arm − versus (or arm − value), Holm's correction over every hypothesis tested together, PASS when the adjusted p is
-below 0.05 and the difference points the expected way."""
+arm − versus, of arm − value, or of one difference against another (an interaction), Holm's correction over every
+hypothesis tested together.
+
+Verdicts: PASS when the adjusted p is below 0.05 and the effect points the expected way; FAIL when the effect points
+the other way, or when it does not reach significance although the replicates gave the pilot's effect the target
+power; UNDER-POWERED when it points the expected way without significance and the replicates run (capped) give the
+pilot's effect less than the target power."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from .batchfile import OUTCOME_AT
+from .power import TARGET_POWER, power_at
 from .stats import bootstrap_ci, holm, ok_rows, paired_test
 
 ALPHA = 0.05  # claims.md: p < 0.05 after Holm correction across the suite
+PASS, FAIL, UNDER_POWERED = "PASS", "FAIL", "UNDER-POWERED"
 
 
-def outcome_values(replicates: pd.DataFrame, timeseries: pd.DataFrame, expr: str, arm: str) -> pd.Series:
-    """One value per replicate of `arm`: a summary outcome, or a time-series column on a day / over days."""
+def outcome_values(replicates: pd.DataFrame, timeseries: pd.DataFrame, expr: str, arm: str,
+                   n: int | None = None) -> pd.Series:
+    """One value per replicate of `arm` (its first `n`, if given): a summary outcome, or a time-series column on a
+    day / its mean over days."""
     ok = ok_rows(replicates)
     ok = ok[(ok["arm"] == arm) & (ok["point"] == 0)]
+    if n is not None:
+        ok = ok[ok["replicate"] < n]
     match = OUTCOME_AT.match(expr)
     if match is None:
         return pd.to_numeric(ok.set_index("replicate")[expr], errors="coerce")
@@ -31,39 +43,70 @@ def outcome_values(replicates: pd.DataFrame, timeseries: pd.DataFrame, expr: str
     return window.groupby("replicate")[match["column"]].mean()
 
 
-def test_hypothesis(a: pd.Series, b: pd.Series | None, value: float | None, expected: str) -> dict:
-    """The one-sided test and effect of one hypothesis (paired by replicate when against an arm)."""
-    if b is not None:
-        both = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
-        x, y = both["a"].to_numpy(float), both["b"].to_numpy(float)
-        _, p, _ = paired_test(x, y, alternative=expected)
-        ci_versus = bootstrap_ci(y)
-    else:
-        x = a.dropna().to_numpy(float)
-        y = np.array([value], dtype=float)
-        _, p, _ = paired_test(x, np.full_like(x, value), alternative=expected)  # one-sample: against the value
-        ci_versus = (value, value)
-    d = x - y if b is not None else x - value
+def paired_differences(h: dict, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the arm's side, the comparator's side, their differences) over the replicates every arm has. The sides are
+    the arm and versus values, or arm − versus and than.arm − than.versus for an interaction; `values(arm)` gives one
+    arm's values by replicate."""
+    if not h.get("versus"):
+        a = values(h["arm"]).dropna().to_numpy(float)
+        return a, np.array([h["value"]], dtype=float), a - h["value"]
+    names = [h["arm"], h["versus"]] + ([h["than"]["arm"], h["than"]["versus"]] if h.get("than") else [])
+    both = pd.concat([values(name).rename(str(i)) for i, name in enumerate(names)], axis=1).dropna()
+    cols = both.to_numpy(float).T
+    x, y = (cols[0] - cols[1], cols[2] - cols[3]) if h.get("than") else (cols[0], cols[1])
+    return x, y, x - y
+
+
+def test_hypothesis(x: np.ndarray, y: np.ndarray, d: np.ndarray, expected: str) -> dict:
+    """The one-sided test and effect of one hypothesis from its paired differences d = x − y."""
+    _, p, _ = paired_test(d, np.zeros_like(d), alternative=expected)
     return {"n": len(d), "mean_arm": x.mean() if len(x) else np.nan, "ci_arm": bootstrap_ci(x),
-            "mean_versus": y.mean() if len(y) else np.nan, "ci_versus": ci_versus,
-            "effect": float(np.mean(d)) if len(d) else np.nan, "p": p}
+            "mean_versus": y.mean() if len(y) else np.nan, "ci_versus": bootstrap_ci(y),
+            "effect": float(np.mean(d)) if len(d) else np.nan, "ci_effect": bootstrap_ci(d), "p": p}
 
 
 def evaluate(hypotheses: list[tuple[dict, str]], replicates: pd.DataFrame, timeseries: pd.DataFrame) -> pd.DataFrame:
-    """`hypotheses`: (hypothesis fields with arm names of this batch, the claim's statement). One row each."""
+    """`hypotheses`: (hypothesis fields with arm names of this batch, the claim's statement). One row each. A
+    hypothesis's `replicates` (if set) limits it to its first n pairs, and its pilot `effect_dz` gives the power."""
     rows = []
     for h, statement in hypotheses:
-        a = outcome_values(replicates, timeseries, h["outcome"], h["arm"])
-        b = outcome_values(replicates, timeseries, h["outcome"], h["versus"]) if h.get("versus") else None
-        result = test_hypothesis(a, b, h.get("value"), h["expected"])
-        rows.append({"id": h["id"], "claim": statement, "outcome": h["outcome"], "arm": h["arm"],
-                     "versus": h.get("versus") or f"value {h['value']:g}", "expected": h["expected"], **result})
+        n = h.get("replicates")
+
+        def values(arm: str, outcome=h["outcome"], n=n) -> pd.Series:
+            return outcome_values(replicates, timeseries, outcome, arm, n)
+
+        x, y, d = paired_differences(h, values)
+        versus = h["versus"] or f"value {h['value']:g}"
+        if h.get("than"):
+            versus = f"{h['versus']}, than {h['than']['arm']} − {h['than']['versus']}"
+        rows.append({"id": h["id"], "claim": statement, "outcome": h["outcome"], "arm": h["arm"], "versus": versus,
+                     "expected": h["expected"], "pilot_dz": h.get("effect_dz", np.nan),
+                     **test_hypothesis(x, y, d, h["expected"])})
     table = pd.DataFrame(rows)
     if len(table):
         table["p_holm"] = holm(table["p"])
-        right_way = np.where(table["expected"] == "less", table["effect"] < 0, table["effect"] > 0)
-        table["passed"] = (table["p_holm"] < ALPHA) & right_way
+        level = ALPHA / len(table)  # Holm's first, strictest step: what the pilot sized the replicates for
+        table["power"] = [power_at(dz, n, level) if dz is not None else np.nan
+                          for dz, n in zip(table["pilot_dz"], table["n"])]
+        table["verdict"] = [verdict(*row) for row in zip(table["p_holm"], table["effect"], table["expected"],
+                                                           table["power"])]
+        table["passed"] = table["verdict"] == PASS
     return table
+
+
+def verdict(p_holm: float, effect: float, expected: str, power: float) -> str:
+    right_way = effect < 0 if expected == "less" else effect > 0
+    wrong_way = effect > 0 if expected == "less" else effect < 0
+    if right_way and p_holm < ALPHA:
+        return PASS
+    if not wrong_way and power < TARGET_POWER:  # NaN power (no pilot) is not "under": the test counts as run
+        return UNDER_POWERED
+    return FAIL
+
+
+def claim_verdict(verdicts) -> str:
+    verdicts = list(verdicts)
+    return PASS if all(v == PASS for v in verdicts) else FAIL if FAIL in verdicts else UNDER_POWERED
 
 
 def by_claim(table: pd.DataFrame) -> list[dict]:
@@ -71,9 +114,11 @@ def by_claim(table: pd.DataFrame) -> list[dict]:
     out = []
     for claim_id, rows in table.groupby("id", sort=False):
         first = rows.iloc[0]
-        out.append({"id": claim_id, "passed": bool(rows["passed"].all()), "p": float(rows["p_holm"].max()),
-                    "effect": float(first["effect"]), "outcome": first["outcome"],
+        out.append({"id": claim_id, "passed": bool(rows["passed"].all()), "verdict": claim_verdict(rows["verdict"]),
+                    "p": float(rows["p_holm"].max()), "effect": float(first["effect"]), "outcome": first["outcome"],
                     "hypotheses": [{"outcome": r.outcome, "arm": r.arm, "versus": r.versus, "expected": r.expected,
-                                    "effect": float(r.effect), "p_holm": float(r.p_holm), "passed": bool(r.passed)}
+                                    "n": int(r.n), "effect": float(r.effect), "ci_effect": list(r.ci_effect),
+                                    "p_holm": float(r.p_holm), "power": float(r.power), "verdict": r.verdict,
+                                    "passed": bool(r.passed)}
                                    for r in rows.itertuples()]})
     return out

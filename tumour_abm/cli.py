@@ -14,6 +14,7 @@ from pathlib import Path
 from . import cli_args
 from .config_files import ConfigError, dump_yaml
 from .outdir import BatchWriteError, OutputFolderError
+from .power import MAX_REPLICATES, PILOT_REPLICATES, TARGET_POWER
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1  # the input was fine but the work could not be done (e.g. the disk is full)
@@ -253,24 +254,35 @@ def cmd_viz(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Run the claims; a failing claim is a finding, printed and reported, not an error (exit 0)."""
+    """Run the claims; a failing claim is a finding, printed and reported, not an error (exit 0). With --pilot, run
+    a pilot and store each claim's replicates for the target power in its file."""
     import json
 
-    from .validate import format_table, run_validation
+    from .claims_report import format_table
+    from .validate import run_pilot, run_validation
 
     ids = [c.strip() for c in args.claims.split(",")] if args.claims else None
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else Path("runs") / f"validate-{stamp}"
+    out = Path(args.out) if args.out else Path("runs") / f"{'pilot' if args.pilot else 'validate'}-{stamp}"
+    progress = not (args.quiet or args.json)
+    if args.pilot:
+        sized, wall_s = run_pilot(ids, pilot_replicates=args.pilot, cap=args.max_replicates, workers=args.workers,
+                                  out=out, resume=args.resume, progress=progress, dask=args.dask)
+        if args.json:
+            print(sized.to_json(orient="records"))
+        else:
+            print(sized.to_string(index=False))
+            print(f"pilot of {args.pilot} pairs ({wall_s:.0f} s); replicates stored in each claim file")
+        return 0
     table, claims, wall_s = run_validation(ids, replicates=args.replicates, workers=args.workers, out=out,
-                                           resume=args.resume, progress=not (args.quiet or args.json),
-                                           dask=args.dask)
+                                           resume=args.resume, progress=progress, dask=args.dask)
     if args.json:
         print(json.dumps(claims))
     else:
         print(format_table(table))
         passed = sum(c["passed"] for c in claims)
-        print(f"{passed} of {len(claims)} claims pass ({args.replicates} paired replicates, {wall_s:.0f} s); "
-              f"report: {out / 'claims.html'}")
+        pairs = f"{args.replicates} paired replicates" if args.replicates else "replicates from each claim's pilot"
+        print(f"{passed} of {len(claims)} claims pass ({pairs}, {wall_s:.0f} s); report: {out / 'claims.html'}")
     return 0
 
 
@@ -329,7 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="run the review's claims as paired comparisons and test them")
     p.add_argument("--claims", help="which, e.g. C1,C5 (default: all)")
-    p.add_argument("--replicates", type=cli_args.count, default=20, help="paired replicates per arm (default 20)")
+    p.add_argument("--replicates", type=cli_args.count,
+                   help="paired replicates for every hypothesis (default: each claim's, sized by its pilot)")
+    p.add_argument("--pilot", type=cli_args.count, nargs="?", const=PILOT_REPLICATES, metavar="PAIRS",
+                   help=f"run a pilot of PAIRS pairs (default {PILOT_REPLICATES}) on seeds of its own and store each "
+                        f"claim's replicates for {TARGET_POWER * 100:.0f} %% power in its file")
+    p.add_argument("--max-replicates", type=cli_args.count, default=MAX_REPLICATES,
+                   help=f"with --pilot: at most this many pairs per hypothesis (default {MAX_REPLICATES})")
     p.add_argument("--workers", type=cli_args.count, help="worker processes (default: all cores)")
     p.add_argument("--dask", metavar="ADDRESS", help="run on Dask: 'local' or a scheduler address")
     p.add_argument("--json", action="store_true", help="print a JSON list: id, passed, p, effect per claim")

@@ -56,6 +56,7 @@ class TumourModel(mesa.Model):
         else:
             self.plan = TherapyPlan(resolve_events(scenario.therapy), scenario.products, scenario.time.start_day)
         self.assay_start: dict | None = None  # the well when the effectors were added (co-culture only)
+        self.assay_markers: dict[str, np.ndarray] | None = None  # each target's surface markers at that moment
         self.drug_nM = 0.0
         self.xpo1 = Xpo1Occupancy(scenario.products.selinexor_target)  # bound XPO1 in tissue cells
         self.therapy = self.plan.effects(0.0)
@@ -165,8 +166,8 @@ class TumourModel(mesa.Model):
         if c is None or self.assay_start is not None or now_h < c.pretreatment.hours - 1e-9:
             return
         rows = self.cancer.rows()
-        self.assay_start = {"assay_targets": len(rows),
-                            **marker_summary({m: getattr(self.cancer, m)(rows) for m in ASSAY_MARKERS})}
+        self.assay_markers = {m: np.asarray(getattr(self.cancer, m)(rows), dtype=np.float32) for m in ASSAY_MARKERS}
+        self.assay_start = {"assay_targets": len(rows), **marker_summary(self.assay_markers)}
         effectors = getattr(self, c.effector)
         asked = int(round(c.effector_to_target * len(rows)))
         placed = effectors.add(effectors.entry_sites(asked, "tissue"))

@@ -100,3 +100,21 @@ def plot_pk(doses, window_h: tuple[float, float], thresholds_nM: dict[str, float
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
     return fig
+
+
+MARKER_LABELS = {"hla_e": "surface HLA-E (relative)", "trail_r": "surface TRAIL-R (DR4/DR5, relative)"}
+HISTOGRAM_BINS = 40
+
+
+def plot_marker_histograms(markers: dict[str, np.ndarray], title: str = "") -> plt.Figure:
+    """The targets' surface markers when the effectors were added, one histogram each, as flow cytometry shows."""
+    fig, axes = plt.subplots(1, len(markers), figsize=(4.5 * len(markers), 3.4), squeeze=False, constrained_layout=True)
+    for ax, (name, values) in zip(axes[0], markers.items()):
+        ax.hist(values, bins=HISTOGRAM_BINS, color="#5d6d7e")
+        if len(values):
+            ax.axvline(float(np.median(values)), color="#c0392b", lw=1, label=f"median {np.median(values):.3g}")
+            ax.legend(fontsize="small")
+        ax.set(xlabel=MARKER_LABELS.get(name, name), ylabel="targets")
+    fig.suptitle(f"{title}\ntargets when the effectors were added" if title else "targets when the effectors were added",
+                 fontsize="small")
+    return fig

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mesa
+import pandas as pd
 
 from . import __version__
 from .atomic import write_atomic, write_text_atomic
 from .config_files import dump_yaml
 from .outdir import PACKAGE
-from .plots import plot_snapshot
+from .plots import plot_marker_histograms, plot_snapshot
 from .runner import Result
 
 RUN_FILES = ("manifest.json", "scenario.yaml", "timeseries.csv", "events.csv", "summary.json")
@@ -92,6 +93,9 @@ def write_run(result: Result, out_dir: Path, scenario_file: str | None = None, *
     write_atomic(out / "timeseries.csv", lambda tmp: result.timeseries.to_csv(tmp, index=False))
     write_atomic(out / "events.csv", lambda tmp: result.events.to_csv(tmp, index=False))
     write_json(out / "summary.json", result.summary)
+    if result.assay_markers is not None:  # a co-culture: the targets' markers as a flow cytometer exports them
+        markers = pd.DataFrame(result.assay_markers)
+        write_atomic(out / "assay_markers.csv", lambda tmp: markers.to_csv(tmp, index=False, float_format="%.4g"))
     if figures:
         _write_figures(result, out / "figures")
     # Written last: a folder with a manifest is a complete run.
@@ -110,3 +114,6 @@ def _write_figures(result: Result, figures: Path) -> None:
     site_um = result.scenario.grid.site_um
     for snap in result.snapshots:
         _save(plot_snapshot(snap, site_um=site_um), figures / f"snapshot_day{snap.day:g}.png")
+    if result.assay_markers is not None:
+        _save(plot_marker_histograms(result.assay_markers, result.scenario.description),
+              figures / "assay_markers.png")

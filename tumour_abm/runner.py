@@ -41,6 +41,7 @@ class Result:
     finished: str = ""
     wall_s: float = 0.0
     agent_steps: int = 0
+    assay_markers: dict[str, np.ndarray] | None = None  # co-culture: each target's markers when effectors were added
 
     def plot(self):
         """Population, drug and surface-marker time series as one matplotlib Figure."""
@@ -107,6 +108,7 @@ def run(scenario: Scenario, seed: int, *, days: float | None = None, progress: b
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_s=wall_s,
         agent_steps=agent_steps,
+        assay_markers=model.assay_markers,
         warnings=model.plan.warnings(scenario.time) + model.warnings,
     )
 

@@ -75,6 +75,9 @@ class ResponseParams(Params):
     )
 
 
+WELL_DERIVED = (("time", "start_day"), ("time", "days"), ("grid", "vessel_fraction"))  # what a well's section sets
+
+
 class Scenario(Params):
     description: str = Field("", description="one line saying what the scenario is for")
     setting: Literal["tissue", "coculture"] = Field(
@@ -107,7 +110,7 @@ class Scenario(Params):
             return self
         c = self.coculture
         start_day, days = -c.pretreatment.hours / 24.0, (c.pretreatment.hours + c.hours) / 24.0  # day 0: effectors in
-        derived = {("time", "start_day"): start_day, ("time", "days"): days, ("grid", "vessel_fraction"): 0.0}
+        derived = dict(zip(WELL_DERIVED, (start_day, days, 0.0)))
         problems = []
         for (group, key), value in derived.items():
             given = getattr(getattr(self, group), key)
@@ -207,6 +210,10 @@ class Scenario(Params):
     def with_updates(self, updates: dict[str, Any]) -> Scenario:
         """A copy with dotted-path values replaced, validated again (e.g. {"time.days": 7})."""
         data = _mutable(self.model_dump(mode="python"))
+        if self.setting == "coculture":  # derived from the well's hours: derive them again from the updated ones
+            for group, key in WELL_DERIVED:
+                if f"{group}.{key}" not in updates:
+                    del data[group][key]
         for dotted, value in updates.items():
             node = data
             *parents, leaf = dotted.split(".")
