@@ -27,5 +27,14 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the temporary files that writers killed mid-write (SIGKILL, power loss) left under `folder`: only
+    call it on a folder no one else is writing. Returns how many were removed."""
+    stale = [p for p in Path(folder).rglob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

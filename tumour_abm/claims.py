@@ -28,18 +28,22 @@ def outcome_values(replicates: pd.DataFrame, timeseries: pd.DataFrame, expr: str
     ok = ok[(ok["arm"] == arm) & (ok["point"] == 0)]
     if n is not None:
         ok = ok[ok["replicate"] < n]
-    match = OUTCOME_AT.match(expr)
-    if match is None:
+    if OUTCOME_AT.match(expr) is None:
         return pd.to_numeric(ok.set_index("replicate")[expr], errors="coerce")
     ts = timeseries[(timeseries["arm"] == arm) & (timeseries["point"] == 0)
                     & timeseries["replicate"].isin(ok["replicate"])]
+    return series_outcome(ts, expr)
+
+
+def series_outcome(ts: pd.DataFrame, expr: str) -> pd.Series:
+    """A `column@day` outcome (the recorded row nearest the day) or `column@start..end` (its mean over the days)
+    of stacked time series, one value per `replicate`."""
+    match = OUTCOME_AT.match(expr)
     start = float(match["start"])
-    end = float(match["end"]) if match["end"] else start
     if match["end"]:
-        window = ts[(ts["day"] >= start - 1e-9) & (ts["day"] <= end + 1e-9)]
-    else:  # the recorded row nearest the day
-        nearest = ts.loc[(ts["day"] - start).abs().groupby(ts["replicate"]).idxmin()]
-        window = nearest
+        window = ts[(ts["day"] >= start - 1e-9) & (ts["day"] <= float(match["end"]) + 1e-9)]
+    else:
+        window = ts.loc[(ts["day"] - start).abs().groupby(ts["replicate"]).idxmin()]
     return window.groupby("replicate")[match["column"]].mean()
 
 

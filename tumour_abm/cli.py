@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import cli_args
+from .analyses.commands import add_commands as add_analysis_commands
+from .analyses.commands import analysis_kind, check_analysis
 from .config_files import ConfigError, dump_yaml
 from .outdir import BatchWriteError, OutputFolderError
 from .power import MAX_REPLICATES, PILOT_REPLICATES, TARGET_POWER
@@ -79,8 +81,8 @@ def format_summary(result, out: Path) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a scenario or a batch file (one with `arms:`) and print it fully resolved; warn of what a run
-    would not do as written."""
+    """Validate a scenario, a batch file (one with `arms:`) or an analysis file (one with `scenario:`) and print it
+    fully resolved; warn of what a run would not do as written."""
     from .batchfile import load_batch
     from .resources import check_memory
     from .scenario import load_scenario
@@ -90,12 +92,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     path = Path(args.scenario)
     data, _ = read_yaml_tree(path)
+    kind = analysis_kind(data) if isinstance(data, dict) else None
     if "arms" in data:
         batch = load_batch(path)
         scenarios = batch.scenarios
         runs = len(batch.params.arms) * len(batch.params.sweep_points()) * batch.params.replicates
         print(dump_yaml(batch.params), end="")
         print(f"# a batch: {len(scenarios)} arm(s), each scenario valid; {runs:,} runs", file=sys.stderr)
+    elif kind:
+        params, scenario, runs = check_analysis(path, kind)
+        scenarios = {"": scenario}
+        print(dump_yaml(params), end="")
+        print(f"# an analysis file ({kind}), its scenario valid; {runs:,} runs", file=sys.stderr)
     else:
         scenarios = {"": load_scenario(path)}
         print(dump_yaml(scenarios[""]), end="")
@@ -304,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("check", help="validate a scenario or batch file and print it fully resolved")
+    p = sub.add_parser("check", help="validate a scenario, batch or analysis file and print it fully resolved")
     p.add_argument("scenario", metavar="FILE", help="scenario or batch YAML file (a batch file has arms:)")
     p.set_defaults(func=cmd_check)
 
@@ -331,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="rebuild statistics, figures and the report of a finished batch")
     p.add_argument("folder", help="batch folder")
     p.set_defaults(func=cmd_compare)
+
+    add_analysis_commands(sub)
 
     p = sub.add_parser("viz", help="the browser view of one run (Mesa SolaraViz)")
     p.add_argument("scenario", nargs="?", default=str(Path("scenarios") / "tme_default.yaml"),

@@ -13,7 +13,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .atomic import write_text_atomic
+from .atomic import remove_stale_temporaries, write_text_atomic
 
 PACKAGE = "tumour_abm"
 MANIFEST = "manifest.json"
@@ -37,7 +37,8 @@ def _our_manifest(folder: Path) -> dict | None:
 
 
 def owner_kind(folder: Path) -> str | None:
-    """The kind of output ("run", "batch", "validate") if this tool made `folder`, else None."""
+    """The kind of output ("run", "batch", "validate", "sensitivity", "optimisation", "calibration") if this tool
+    made `folder`, else None."""
     manifest = _our_manifest(folder)
     if manifest is None:
         return None
@@ -71,6 +72,7 @@ def claim_folder(folder: Path, kind: str, *, reuse: bool = False, reuse_flag: st
         if not reuse:
             raise OutputFolderError(f"{folder} already holds a {kind}: add {reuse_flag} to write into it again, or "
                                     "choose another folder")
+        remove_stale_temporaries(folder)  # ours, about to be written again: what a killed writer left goes
     try:
         folder.mkdir(parents=True, exist_ok=True)
         mark_running(folder, kind)

@@ -41,7 +41,8 @@ class CocultureParams(Params):
     effector: Effector = param("nk", unit="-", source="scenario: the killer cells added at day 0")
     effector_to_target: float = param(
         1.0, unit="effectors per target", source="scenario: E:T ratio, of the targets alive when the effectors are "
-                                                 "added (review [61]: 1:1 to 10:1)", gt=0, le=100,
+                                                 "added (review [61]: 1:1 to 10:1); 0: targets alone, the assay's "
+                                                 "spontaneous-death control or a growth well", ge=0, le=100,
     )
     pretreatment: PretreatmentParams = section(PretreatmentParams, "selinexor on the targets before co-culture")
     selinexor_nM: float = param(0.0, unit="nM", source="scenario: selinexor kept in the co-culture (0: washed out)",

@@ -1,0 +1,64 @@
+"""Calibration: recovers a parameter from data the model made, records what it did, and checks its files."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tumour_abm.analyses.calibrate import run_calibration
+from tumour_abm.analyses.calibrate_file import load_calibration, statistic
+from tumour_abm.config_files import ConfigError
+from tumour_abm.runner import run
+from tumour_abm.scenario import load_scenario
+
+WELL = {"description": "growth well", "setting": "coculture", "grid": {"width_sites": 40, "height_sites": 40},
+        "cancer": {"initial_cells": 120, "layout": "scattered", "scattered_radius_um": 380},
+        "coculture": {"hours": 48, "effector": "nk", "effector_to_target": 0, "growth": True,
+                      "pretreatment": {"hours": 0, "selinexor_nM": 0}}}
+TRUE_DIVISION_H = 30.0
+STAT = "doubling_time_h@0..2"
+
+
+def write_file(folder: Path, target: float, sd: float, **changes) -> Path:
+    (folder / "well.yaml").write_text(yaml.safe_dump(WELL))
+    spec = {"description": "test", "scenario": "well.yaml", "parameters": {"cancer.doubling_time_h": [15.0, 60.0]},
+            "targets": [{"statistic": STAT, "value": target, "sd": sd, "source": "made by the model (test)"}],
+            "samples": 24, "replicates": 2, "base_seed": 5, **changes}
+    path = folder / "calibration.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_calibration_recovers_a_parameter_from_data_the_model_made(tmp_path):
+    (tmp_path / "well.yaml").write_text(yaml.safe_dump(WELL))
+    truth = load_scenario(tmp_path / "well.yaml").with_updates({"cancer.doubling_time_h": TRUE_DIVISION_H})
+    observed = []
+    for seed in (101, 102, 103, 104):  # the data's own seeds, none of the calibration's
+        r = run(truth, seed)
+        observed.append(statistic(STAT, r.summary, r.timeseries))
+    done = run_calibration(write_file(tmp_path, float(np.mean(observed)), float(np.std(observed, ddof=1))),
+                           out=tmp_path / "out", workers=1)
+    fit = done.posterior.set_index("parameter").loc["cancer.doubling_time_h"]
+    assert fit["ci_low"] <= TRUE_DIVISION_H <= fit["ci_high"], fit
+    assert abs(fit["median"] - TRUE_DIVISION_H) < 5.0 and fit["ci_high"] - fit["ci_low"] < 30.0
+    record = json.loads((done.out / "calibration.json").read_text())
+    assert record["targets"][0]["source"] == "made by the model (test)" and "kernel ABC" in record["procedure"]
+    fitted = yaml.safe_load((done.out / "fitted.yaml").read_text())
+    assert fitted["cancer"]["doubling_time_h"] == pytest.approx(fit["median"], rel=1e-3)
+    resolved = load_scenario(done.out / "fitted.yaml")  # the fragment is a scenario that extends the well
+    assert resolved.cancer.doubling_time_h == fitted["cancer"]["doubling_time_h"]
+    assert resolved.coculture.growth
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"parameters": {"cancer.doubling_tme_h": [15, 60]}}, "not a number"),
+    ({"parameters": {"cancer.doubling_time_h": [-1, 60]}}, "outside what"),
+    ({"targets": [{"statistic": "doubling_time_h@2..1", "value": 1, "sd": 1, "source": "abc"}]}, "before the second"),
+    ({"targets": [{"statistic": STAT, "value": 1, "sd": 1}]}, "source"),
+], ids=["unknown", "bounds", "days", "source"])
+def test_bad_calibration_files_are_clear_errors(tmp_path, changes, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_calibration(write_file(tmp_path, 36.0, 6.0, **changes))
+    assert fragment in str(err.value) and "calibration.yaml" in str(err.value)

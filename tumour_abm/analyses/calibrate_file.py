@@ -1,0 +1,107 @@
+"""A calibration file: a scenario, the parameters to fit with their prior ranges, and the target statistics with
+their value, uncertainty and data source; validated like every other file.
+
+A target's statistic is any outcome a batch reads (a summary outcome or column@day(s)) or a doubling time,
+`doubling_time_h@a..b`: ln 2 · (b − a) · 24 / ln(N_b / N_a) of the living cancer cells between days a and b.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import AfterValidator, Field, model_validator
+
+from ..batchfile import check_outcome_expression
+from ..claims import series_outcome
+from ..config_files import KeyProblems
+from ..params import Params, iter_params, param
+from ..scenario import Scenario
+from .analysis_file import read_analysis_file
+
+DOUBLING = re.compile(r"^doubling_time_h@(?P<a>-?[0-9]+(?:\.[0-9]+)?)\.\.(?P<b>-?[0-9]+(?:\.[0-9]+)?)$")
+
+
+def _statistic(expr: str) -> str:
+    match = DOUBLING.match(expr)
+    if match:
+        if not float(match["a"]) < float(match["b"]):
+            raise ValueError(f"'{expr}': the first day must be before the second")
+        return expr
+    return check_outcome_expression(expr)
+
+
+def statistic(expr: str, summary: dict, series: pd.DataFrame) -> float:
+    """One run's value of a target statistic (`series`: its time series)."""
+    match = DOUBLING.match(expr)
+    if match:
+        a, b = float(match["a"]), float(match["b"])
+        both = series_outcome(series.assign(replicate=0), f"cancer_alive@{a:g}"), \
+            series_outcome(series.assign(replicate=0), f"cancer_alive@{b:g}")
+        first, last = float(both[0].iloc[0]), float(both[1].iloc[0])
+        if first <= 0 or last <= first:
+            return math.inf  # no growth: no finite doubling time
+        return math.log(2.0) * (b - a) * 24.0 / math.log(last / first)
+    if "@" in expr:
+        return float(series_outcome(series.assign(replicate=0), expr).iloc[0])
+    return float(summary.get(expr, np.nan))
+
+
+class TargetParams(Params):
+    statistic: Annotated[str, AfterValidator(_statistic)] = param(
+        ..., unit="-", source="calibration file: an outcome, column@day(s) or doubling_time_h@a..b")
+    value: float = param(..., unit="as the statistic", source="calibration file: the observed value")
+    sd: float = param(..., unit="as the statistic", source="calibration file: its uncertainty (1 SD)", gt=0)
+    source: str = param(..., unit="-", source="calibration file: where the value comes from (required: the "
+                                              "calibration must be auditable)", min_length=3)
+
+
+class CalibrateParams(Params):
+    description: str = Field("", description="what is calibrated, to what")
+    scenario: str = param(..., unit="-", source="calibration file: a scenario file, relative to this file")
+    overrides: Annotated[dict[str, Any], Field(strict=False)] = param({}, unit="-", source="calibration file")
+    days: float | None = param(None, unit="d", source="calibration file: simulated days", gt=0, le=3650)
+    parameters: Annotated[dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]],
+                          Field(strict=False, min_length=1)] = param(
+        ..., unit="as each parameter", source="calibration file: dotted path → [low, high], a uniform prior")
+    targets: Annotated[tuple[TargetParams, ...], Field(strict=False, min_length=1)] = param(
+        ..., unit="-", source="calibration file")
+    samples: int = param(64, unit="points", source="calibration file: prior points (scrambled Sobol sequence)",
+                         ge=4, le=100_000)
+    replicates: int = param(2, unit="runs per point", source="calibration file: the same seeds at every point",
+                            ge=1, le=1000)
+    base_seed: int = param(1, unit="-", source="calibration file", ge=0, le=2**32 - 1)
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> CalibrateParams:
+        bad = [(("parameters", name), f"low {lo:g} must be below high {hi:g}")
+               for name, (lo, hi) in self.parameters.items() if not lo < hi]
+        if bad:
+            raise KeyProblems(bad)
+        return self
+
+
+@dataclass(frozen=True)
+class Calibration:
+    path: Path
+    params: CalibrateParams
+    scenario: Scenario
+    whole: dict[str, bool]
+
+    def updates(self, row) -> dict[str, Any]:
+        return {name: (int(round(v)) if self.whole[name] else float(v)) for name, v in zip(self.params.parameters, row)}
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    f = read_analysis_file(path, CalibrateParams)
+    path, params, scenario = f.path, f.params, f.scenario
+    known = {row.path: row.value for row in iter_params(scenario)}
+    for name, (low, high) in params.parameters.items():
+        f.check_range(name, low, high, known.get(name))
+    whole = {name: isinstance(known[name], int) for name in params.parameters}
+    return Calibration(path, params, scenario, whole)

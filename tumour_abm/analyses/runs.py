@@ -1,0 +1,59 @@
+"""What the analyses share: common random numbers, an output folder that resumes only the same file, and reading
+outcomes back from run folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import write_text_atomic
+from ..batch import Job
+from ..batchfile import OUTCOME_AT
+from ..claims import series_outcome
+from ..outdir import OutputFolderError, claim_folder, is_complete, owner_kind
+
+
+class AnalysisIncomplete(Exception):
+    """Some runs have no outcome (they failed): the analysis needs every one."""
+
+
+def common_seeds(base_seed: int, n: int) -> list[int]:
+    """Replicate i's seed, the same at every point of an analysis (common random numbers)."""
+    return [int(np.random.SeedSequence([base_seed, i]).generate_state(1)[0]) for i in range(n)]
+
+
+def prepare_folder(out: Path, kind: str, source: Path, copy_name: str, *, resume: bool, needs_bytes: int) -> None:
+    """A new output folder, or (with resume) one of the same kind made from the same file, which it keeps a copy
+    of as `copy_name`."""
+    text = source.read_text(encoding="utf-8")
+    copy = out / copy_name
+    if owner_kind(out) == kind and copy.is_file() and copy.read_text(encoding="utf-8") != text:
+        raise OutputFolderError(f"{out} holds a different {kind}: resume only with the same {source.name}")
+    claim_folder(out, kind, reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
+    write_text_atomic(copy, text)
+
+
+def outcome_table(root: Path, jobs: list[Job], outcomes: tuple[str, ...]) -> pd.DataFrame:
+    """One row per run (point, replicate, seed, status, each outcome), read back from the run folders."""
+    rows = []
+    for job in jobs:
+        folder = root / job.folder
+        row = {"point": job.point, "replicate": job.replicate, "seed": job.seed}
+        if is_complete(folder):
+            summary = json.loads((folder / "summary.json").read_text())
+            series = None
+            for expr in outcomes:
+                if OUTCOME_AT.match(expr):
+                    if series is None:
+                        series = pd.read_csv(folder / "timeseries.csv").assign(replicate=0)
+                    row[expr] = float(series_outcome(series, expr).iloc[0])
+                else:
+                    row[expr] = summary.get(expr, np.nan)
+            row["status"] = "ok"
+        else:
+            row.update({expr: np.nan for expr in outcomes}, status="failed")
+        rows.append(row)
+    return pd.DataFrame(rows)
