@@ -62,3 +62,14 @@ def test_bad_calibration_files_are_clear_errors(tmp_path, changes, fragment):
     with pytest.raises(ConfigError) as err:
         load_calibration(write_file(tmp_path, 36.0, 6.0, **changes))
     assert fragment in str(err.value) and "calibration.yaml" in str(err.value)
+
+
+def test_a_resumed_calibration_runs_only_what_is_missing(tmp_path):
+    import shutil
+
+    path = write_file(tmp_path, 40.0, 5.0, samples=4)
+    first = run_calibration(path, out=tmp_path / "out", workers=1)
+    shutil.rmtree(tmp_path / "out" / "runs" / "p00002" / "r001")  # as if the run had been killed
+    again = run_calibration(path, out=tmp_path / "out", workers=1, resume=True)
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["skipped_as_done"] == 4 * 2 - 1
+    assert again.posterior.equals(first.posterior)

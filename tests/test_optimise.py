@@ -97,3 +97,15 @@ def test_bad_optimisation_files_are_clear_errors(tmp_path, changes, fragment):
     with pytest.raises(ConfigError) as err:
         load_optimisation(write_file(tmp_path, **changes))
     assert fragment in str(err.value) and "optimise.yaml" in str(err.value)
+
+
+def test_a_cohort_gives_each_replicate_its_patient_and_every_candidate_the_same_ones(tmp_path):
+    cohort = {"parameters": {"cancer.doubling_time_h": {"kind": "lognormal", "mean": 36, "cv": 0.2}}}
+    opt = load_optimisation(write_file(tmp_path, cohort=cohort, replicates=3))
+    patients = [opt.patient(opt.params.base_seed, i)["cancer.doubling_time_h"] for i in range(3)]
+    assert len(set(patients)) == 3
+    for schedule in ({}, {"dose_mg": 100, "pretreatment_d": 7}):
+        assert opt.scenario_for(opt.schedule(schedule), opt.patient(opt.params.base_seed, 1)) \
+            .cancer.doubling_time_h == patients[1]
+    fresh = opt.patient(opt.params.confirm.base_seed, 1)["cancer.doubling_time_h"]
+    assert fresh not in patients  # the confirmation draws patients of its own

@@ -105,13 +105,14 @@ class ModelEvaluator:
         own = schedule_doses(opt.schedule({}))
         self.outcomes = tuple(o.outcome for o in opt.params.objectives if o.outcome not in own)
 
-    def _groups(self, schedules: list[dict[str, int]], tag: str, scenarios: bool = True):
+    def _groups(self, schedules: list[dict[str, int]], tag: str):
         p = self.opt.params
         n, base = (p.replicates, p.base_seed) if tag == "search" else (p.confirm.replicates, p.confirm.base_seed)
+        patients = [self.opt.patient(base, i) for i in range(n)]  # the same patients for every candidate
         for k, searched in enumerate(schedules):
             full = self.opt.schedule(searched)
-            scenario = self.opt.scenario_for(full) if scenarios else None
-            yield full, [Job(tag, k, i, seed, scenario, {}, f"{tag}/{schedule_folder(full)}/r{i:03d}")
+            yield full, [Job(tag, k, i, seed, self.opt.scenario_for(full, patients[i]), patients[i],
+                             f"{tag}/{schedule_folder(full)}/r{i:03d}")
                          for i, seed in enumerate(common_seeds(base, n))]
 
     def per_replicate(self, schedules: list[dict[str, int]], tag: str) -> list[pd.DataFrame]:

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
-from ..batchfile import check_outcome_expression
+from ..batch import COHORT_STREAM
+from ..batchfile import CohortParams, check_outcome_expression, patient_updates
 from ..config_files import KeyProblems
 from ..params import Params, param
 from ..scenario import Scenario
@@ -94,6 +96,9 @@ class OptimiseParams(Params):
     sampler: Literal["tpe", "nsga2", "random"] | None = param(
         None, unit="-", source="optimisation file (default: tpe for one objective, nsga2 for several)")
     confirm: ConfirmParams = param(ConfirmParams(), unit="-", source="optimisation file")
+    cohort: CohortParams | None = param(None, unit="-", source="optimisation file: virtual patients as in a batch "
+                                                               "file; replicate i is the same patient for every "
+                                                               "candidate")
 
     @model_validator(mode="after")
     def _dose_in_label_range(self) -> OptimiseParams:
@@ -140,8 +145,18 @@ class Optimisation:
         """A full schedule: the searched values, the standard's for the rest."""
         return {**self.params.standard.model_dump(), **searched}
 
-    def scenario_for(self, schedule: dict[str, int]) -> Scenario:
-        return self.scenario.with_updates({"therapy.selinexor": schedule_courses(schedule, self.params.anchor)})
+    def scenario_for(self, schedule: dict[str, int], patient: dict[str, Any] | None = None) -> Scenario:
+        """The scenario with a schedule's courses (and a virtual patient's values)."""
+        courses = {"therapy.selinexor": schedule_courses(schedule, self.params.anchor)}
+        return self.scenario.with_updates({**(patient or {}), **courses})
+
+    def patient(self, base_seed: int, replicate: int) -> dict[str, Any]:
+        """Virtual patient `replicate` of a cohort drawn from `base_seed` (none without a cohort), as a batch with
+        paired seeds draws it."""
+        if self.params.cohort is None:
+            return {}
+        rng = np.random.default_rng([COHORT_STREAM, base_seed, replicate])
+        return patient_updates(self.params.cohort, self.scenario, rng)
 
 
 def load_optimisation(path: str | Path) -> Optimisation:
@@ -163,4 +178,6 @@ def load_optimisation(path: str | Path) -> Optimisation:
         corner = opt.schedule({name: getattr(r, end) for name, r in params.search.items()})
         f.updated({"therapy.selinexor": schedule_courses(corner, params.anchor)}, "search",
                   note=f" (the schedule at every {end} end)")
+    if params.cohort is not None:
+        f.updated(opt.patient(params.base_seed, 0), "cohort.parameters", note=" (drawn for the first patient)")
     return opt
