@@ -73,3 +73,14 @@ def test_a_resumed_calibration_runs_only_what_is_missing(tmp_path):
     again = run_calibration(path, out=tmp_path / "out", workers=1, resume=True)
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["skipped_as_done"] == 4 * 2 - 1
     assert again.posterior.equals(first.posterior)
+
+
+def test_the_weighted_quantiles_ignore_points_without_weight():
+    from tumour_abm.analyses.calibrate import weighted_quantile
+
+    values, w = np.array([4.0, 5.0, 6.0]), np.array([0.0, 1.0, 0.0])
+    assert [weighted_quantile(values, w, q) for q in (0.025, 0.5, 0.975)] == [5.0, 5.0, 5.0]
+    assert weighted_quantile(np.array([1.0, 10.0]), np.array([0.5, 0.5]), 0.5) == 1.0
+    rng = np.random.default_rng(0)
+    sample = rng.normal(0, 1, 20_000)
+    assert weighted_quantile(sample, np.ones_like(sample), 0.975) == pytest.approx(1.96, abs=0.05)

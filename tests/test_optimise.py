@@ -109,3 +109,33 @@ def test_a_cohort_gives_each_replicate_its_patient_and_every_candidate_the_same_
             .cancer.doubling_time_h == patients[1]
     fresh = opt.patient(opt.params.confirm.base_seed, 1)["cancer.doubling_time_h"]
     assert fresh not in patients  # the confirmation draws patients of its own
+
+
+def test_the_schedule_counts_its_administrations():
+    from tumour_abm.analyses.optimise_file import schedule_doses
+
+    twice_10d = {"dose_mg": 60, "days_per_week": 2, "pretreatment_d": 10, "washout_d": 0, "maintenance_d": 0}
+    assert schedule_doses(twice_10d)["total_dose_mg"] == 60 * 4  # days 1, 3, 8, 10 of the course
+    one_day = {**twice_10d, "pretreatment_d": 1}
+    assert schedule_doses(one_day)["total_dose_mg"] == 60
+    assert schedule_doses({**twice_10d, "pretreatment_d": 0})["total_dose_mg"] == 0
+
+
+def test_a_search_whose_objective_is_undefined_ends(tmp_path):
+    params = OptimiseParams(scenario="-", trials=6, batch=2, search={"dose_mg": {"low": 40, "high": 100, "step": 20}},
+                            objectives=[{"outcome": "final_tumour", "direction": "minimize"}])
+    study = make_study(params, None)
+    search(study, params.search, params.trials, params.batch, lambda schedules, tag: [(float("nan"),)] * len(schedules))
+    assert len(study.trials) == 6 and all(t.state.name == "FAIL" for t in study.trials)
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"confirm": {"top": 1, "replicates": 2, "base_seed": 1}}, "equals base_seed"),
+    ({"objectives": [{"outcome": "cancer_alive@0..30", "direction": "minimize"}]}, "outside the run"),
+    ({"search": {"dose_mg": {"low": 40, "high": 100, "step": 25}}}, "does not divide"),
+    ({"overrides": {"therapy.selinexor": []}}, "writes selinexor"),
+], ids=["confirm-seed", "window", "step", "selinexor"])
+def test_more_bad_optimisation_files(tmp_path, changes, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_optimisation(write_file(tmp_path, **changes))
+    assert fragment in str(err.value)

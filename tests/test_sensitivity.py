@@ -111,3 +111,25 @@ def test_check_validates_the_example_analysis_files(capsys):
         assert main(["check", str(path)]) == 0, path
         err = capsys.readouterr().err
         assert "an analysis file" in err and "runs" in err, err
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"method": "sobol", "samples": 10}, "power of 2"),
+    ({"levels": 5}, "even number"),
+    ({"outcomes": ["cancer_alive@1..5"]}, "outside the run"),
+], ids=["sobol-samples", "levels", "window"])
+def test_more_bad_sensitivity_files(tmp_path, changes, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_sensitivity(write_analysis(tmp_path, **changes))
+    assert fragment in str(err.value)
+
+
+def test_every_design_point_must_be_a_valid_scenario(tmp_path):
+    from tumour_abm.analyses.sensitivity import design, plan
+
+    path = write_analysis(tmp_path, parameters={"grid.width_sites": [12, 40], "grid.height_sites": [12, 40],
+                                                "cancer.initial_cells": [100, 900]}, samples=6)
+    s = load_sensitivity(path)  # both corners are valid: 12 x 12 with 100 cells, 40 x 40 with 900
+    with pytest.raises(ConfigError) as err:
+        plan(s, design(s))
+    assert "analysis.yaml" in str(err.value) and "design point" in str(err.value)

@@ -4,6 +4,7 @@ scenario it names with its overrides and run length."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,3 +83,17 @@ def read_analysis_file(path: str | Path, model: type[BaseModel],
         changes.update(run_length_updates(scenario, params.days))
     return AnalysisFile(path, params, sources,
                         updated_scenario(scenario, changes, path, "overrides", sources=sources))
+
+
+WINDOW = re.compile(r"^[a-z0-9_]+@(?P<a>-?[0-9]+(?:\.[0-9]+)?)(?:\.\.(?P<b>-?[0-9]+(?:\.[0-9]+)?))?$")
+
+
+def check_window(f: AnalysisFile, expr: str, key: tuple) -> None:
+    """A `column@day(s)` (or `doubling_time_h@a..b`) must read days the scenario's run records."""
+    match = WINDOW.match(expr)
+    if match is None:
+        return
+    first, last = f.scenario.time.start_day, f.scenario.time.start_day + f.scenario.time.days
+    a, b = float(match["a"]), float(match["b"] or match["a"])
+    if a < first - 1e-9 or b > last + 1e-9:
+        raise f.problem(key, expr, f"reads days {a:g} to {b:g}, outside the run (days {first:g} to {last:g})")

@@ -2,12 +2,13 @@
 
 Procedure (written into every output so the calibration can be audited): a Latin-hypercube sample of `samples`
 points from the uniform prior ranges; each point run on the same `replicates` seeds (common random numbers); each
-point's replicate mean weighted by the likelihood of the targets under their Gaussian errors,
-exp(−½ Σ (mean − value)² / sd²) (a kernel ABC whose kernel is the observation error: Beaumont 2019 Annu Rev Stat
-Appl). The model's own seed noise is not added to the kernel: estimated from a few replicates it is itself noisy,
-and largest far from the target (a slow tumour's doubling time), where it would lend weight to points that do not
-fit; more replicates shrink it instead. The posterior is the weighted sample: its median is the fitted value, its 2.5-97.5 % weighted quantiles the 95 %
-credible interval, 1/Σw² its effective sample size (too few points near the targets: raise `samples`).
+point's replicate mean weighted by the likelihood of the targets under their Gaussian errors, exp(−½ Σ (mean −
+value)² / sd²) (a kernel ABC whose kernel is the observation error: Beaumont 2019 Annu Rev Stat Appl). The model's
+own seed noise is not added to the kernel: estimated from a few replicates it is itself noisy, and largest far from
+the target (a slow tumour's doubling time), where it would lend weight to points that do not fit; more replicates
+shrink it instead. The posterior is the weighted sample: its median is the fitted value, its 2.5-97.5 % weighted
+quantiles the 95 % credible interval, 1/Σw² its effective sample size (too few points near the targets: raise
+`samples`).
 """
 
 from __future__ import annotations
@@ -28,14 +29,10 @@ from ..batch import Job, default_workers, execute
 from ..outdir import is_complete
 from ..resources import check_memory, run_output_bytes
 from ..rundir import manifest_base, write_json
-from .calibrate_file import Calibration, load_calibration, statistic
+from .calibrate_file import MIN_ESS, PROCEDURE, Calibration, load_calibration, statistic
 from .runs import AnalysisIncomplete, common_seeds, prepare_folder
 
 KIND = "calibration"
-MIN_ESS = 10.0  # fewer effective points than this: the interval rests on too few runs to mean much
-PROCEDURE = ("kernel ABC: Latin-hypercube sample of the uniform prior; common random numbers across points; "
-             "Gaussian likelihood of each target's value, with its sd, at the point's replicate mean; "
-             "posterior = the weighted sample (median, 2.5-97.5 % weighted quantiles, ESS = 1/sum(w^2))")
 
 
 def prior_points(c: Calibration) -> np.ndarray:
@@ -44,6 +41,16 @@ def prior_points(c: Calibration) -> np.ndarray:
     ranges = np.array(list(c.params.parameters.values()), dtype=float)
     unit = qmc.LatinHypercube(d=len(ranges), seed=c.params.base_seed).random(c.params.samples)
     return qmc.scale(unit, ranges[:, 0], ranges[:, 1])
+
+
+def plan(c: Calibration, points: np.ndarray) -> list[Job]:
+    """Every run: point k × replicate i on the common seeds; each point must be a valid scenario."""
+    seeds = common_seeds(c.params.base_seed, c.params.replicates)
+    jobs = []
+    for k, row in enumerate(points):
+        scenario = c.file.updated(c.updates(row), "parameters", note=f" (at prior point {k}: {c.updates(row)})")
+        jobs += [Job("point", k, i, seed, scenario, {}, f"runs/p{k:05d}/r{i:03d}") for i, seed in enumerate(seeds)]
+    return jobs
 
 
 def point_statistics(out: Path, jobs: list[Job], c: Calibration) -> pd.DataFrame:
@@ -66,14 +73,20 @@ def weights(c: Calibration, runs: pd.DataFrame, n_points: int) -> tuple[np.ndarr
     for t in c.params.targets:
         m = means[t.statistic].to_numpy(float)
         log_w += np.where(np.isfinite(m), -0.5 * (m - t.value) ** 2 / t.sd**2, -np.inf)
-    w = np.exp(log_w - np.max(log_w)) if np.isfinite(log_w).any() else np.zeros(n_points)
-    return (w / w.sum() if w.sum() > 0 else w), means
+    if not np.isfinite(log_w).any() or not np.any(np.exp(log_w - np.max(log_w)) > 0):
+        raise AnalysisIncomplete("no point of the prior gives every target a value (e.g. no growth, so no doubling "
+                                 "time): widen the prior ranges or check the targets")
+    w = np.exp(log_w - np.max(log_w))
+    return w / w.sum(), means
 
 
 def weighted_quantile(values: np.ndarray, w: np.ndarray, q: float) -> float:
-    order = np.argsort(values)
-    cum = np.cumsum(w[order]) - 0.5 * w[order]
-    return float(np.interp(q, cum / w.sum(), values[order]))
+    """The q-quantile of the weighted sample: the smallest value whose cumulative weight reaches q (points of no
+    weight take no part)."""
+    keep = w > 0
+    order = np.argsort(values[keep])
+    v, cum = values[keep][order], np.cumsum(w[keep][order]) / w[keep].sum()
+    return float(v[min(np.searchsorted(cum, q - 1e-12), len(v) - 1)])
 
 
 def posterior(c: Calibration, points: np.ndarray, w: np.ndarray) -> pd.DataFrame:
@@ -126,11 +139,11 @@ def run_calibration(path: str | Path, *, out: str | Path, workers: int | None = 
     out = Path(out)
     points = prior_points(c)
     run_seeds = common_seeds(c.params.base_seed, c.params.replicates)
-    jobs = [Job("point", k, i, seed, c.scenario.with_updates(c.updates(row)), {}, f"runs/p{k:05d}/r{i:03d}")
-            for k, row in enumerate(points) for i, seed in enumerate(run_seeds)]
+    jobs = plan(c, points)
     workers = default_workers() if workers is None else workers
     check_memory({"calibration": c.scenario}, processes=1 if dask else workers, where=c.path)
-    prepare_folder(out, KIND, c.path, "calibration.yaml", resume=resume,
+    drawn = pd.DataFrame(points, columns=list(c.params.parameters)).to_csv(index_label="point")
+    prepare_folder(out, KIND, c.path, "calibration.yaml", c.scenario, resume=resume, also={"prior.csv": drawn},
                    needs_bytes=len(jobs) * run_output_bytes(c.scenario, figures=False))
     todo = [job for job in jobs if not is_complete(out / job.folder)]
     t0 = time.perf_counter()
@@ -138,7 +151,7 @@ def run_calibration(path: str | Path, *, out: str | Path, workers: int | None = 
     wall_s = time.perf_counter() - t0
     runs = point_statistics(out, jobs, c)
     w, means = weights(c, runs, len(points))
-    ess = float(1.0 / np.sum(w**2)) if w.sum() > 0 else 0.0
+    ess = float(1.0 / np.sum(w**2))
     post = posterior(c, points, w)
     table = pd.DataFrame(points, columns=list(c.params.parameters)).assign(weight=w)
     table = pd.concat([table, means.add_prefix("mean:")], axis=1)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
@@ -22,8 +21,12 @@ from ..claims import series_outcome
 from ..config_files import KeyProblems
 from ..params import Params, iter_params, param
 from ..scenario import Scenario
-from .analysis_file import read_analysis_file
+from .analysis_file import AnalysisFile, check_window, read_analysis_file
 
+MIN_ESS = 10.0  # fewer effective points than this: the interval rests on too few runs to mean much
+PROCEDURE = ("kernel ABC: Latin-hypercube sample of the uniform prior; common random numbers across points; "
+             "Gaussian likelihood of each target's value, with its sd, at the point's replicate mean; "
+             "posterior = the weighted sample (median, 2.5-97.5 % weighted quantiles, ESS = 1/sum(w^2))")
 DOUBLING = re.compile(r"^doubling_time_h@(?P<a>-?[0-9]+(?:\.[0-9]+)?)\.\.(?P<b>-?[0-9]+(?:\.[0-9]+)?)$")
 
 
@@ -37,19 +40,20 @@ def _statistic(expr: str) -> str:
 
 
 def statistic(expr: str, summary: dict, series: pd.DataFrame) -> float:
-    """One run's value of a target statistic (`series`: its time series)."""
+    """One run's value of a target statistic (`series`: its time series); NaN where it is undefined."""
     match = DOUBLING.match(expr)
     if match:
-        a, b = float(match["a"]), float(match["b"])
-        both = series_outcome(series.assign(replicate=0), f"cancer_alive@{a:g}"), \
-            series_outcome(series.assign(replicate=0), f"cancer_alive@{b:g}")
-        first, last = float(both[0].iloc[0]), float(both[1].iloc[0])
-        if first <= 0 or last <= first:
+        # The recorded rows nearest the two days, and the days they were recorded on.
+        rows = [series.loc[(series["day"] - float(match[k])).abs().idxmin()] for k in ("a", "b")]
+        first, last = float(rows[0]["cancer_alive"]), float(rows[1]["cancer_alive"])
+        days = float(rows[1]["day"]) - float(rows[0]["day"])
+        if first <= 0 or last <= first or days <= 0:
             return math.inf  # no growth: no finite doubling time
-        return math.log(2.0) * (b - a) * 24.0 / math.log(last / first)
+        return math.log(2.0) * days * 24.0 / math.log(last / first)
     if "@" in expr:
         return float(series_outcome(series.assign(replicate=0), expr).iloc[0])
-    return float(summary.get(expr, np.nan))
+    value = summary.get(expr)
+    return float("nan") if value is None else float(value)
 
 
 class TargetParams(Params):
@@ -71,7 +75,7 @@ class CalibrateParams(Params):
         ..., unit="as each parameter", source="calibration file: dotted path → [low, high], a uniform prior")
     targets: Annotated[tuple[TargetParams, ...], Field(strict=False, min_length=1)] = param(
         ..., unit="-", source="calibration file")
-    samples: int = param(64, unit="points", source="calibration file: prior points (scrambled Sobol sequence)",
+    samples: int = param(64, unit="points", source="calibration file: prior points (a Latin hypercube)",
                          ge=4, le=100_000)
     replicates: int = param(2, unit="runs per point", source="calibration file: the same seeds at every point",
                             ge=1, le=1000)
@@ -92,6 +96,7 @@ class Calibration:
     params: CalibrateParams
     scenario: Scenario
     whole: dict[str, bool]
+    file: AnalysisFile
 
     def updates(self, row) -> dict[str, Any]:
         return {name: (int(round(v)) if self.whole[name] else float(v)) for name, v in zip(self.params.parameters, row)}
@@ -103,5 +108,7 @@ def load_calibration(path: str | Path) -> Calibration:
     known = {row.path: row.value for row in iter_params(scenario)}
     for name, (low, high) in params.parameters.items():
         f.check_range(name, low, high, known.get(name))
+    for i, t in enumerate(params.targets):
+        check_window(f, t.statistic, ("targets", i, "statistic"))
     whole = {name: isinstance(known[name], int) for name in params.parameters}
-    return Calibration(path, params, scenario, whole)
+    return Calibration(path, params, scenario, whole, f)

@@ -16,6 +16,7 @@ import pandas as pd  # noqa: E402
 
 from ..atomic import write_text_atomic  # noqa: E402
 from ..report import STYLE, _table, figure_tag  # noqa: E402
+from .calibrate_file import MIN_ESS, PROCEDURE  # noqa: E402
 
 POSTERIOR_BINS = 20
 
@@ -45,8 +46,6 @@ def fit_figure(c, table: pd.DataFrame, post: pd.DataFrame) -> plt.Figure:
 
 
 def write_report(out: Path, c, table: pd.DataFrame, post: pd.DataFrame, ess: float, wall_s: float) -> Path:
-    from .calibrate import MIN_ESS, PROCEDURE
-
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
     fig = fit_figure(c, table, post)

@@ -31,13 +31,15 @@ def check_analysis(path: Path, kind: str):
     if kind == "calibration":
         from .calibrate_file import load_calibration
 
+        from .calibrate import plan as calibration_plan, prior_points
+
         c = load_calibration(path)
-        return c.params, c.scenario, c.params.samples * c.params.replicates
-    from .sensitivity import design
+        return c.params, c.scenario, len(calibration_plan(c, prior_points(c)))
+    from .sensitivity import design, plan
     from .sensitivity_file import load_sensitivity
 
     s = load_sensitivity(path)
-    return s.params, s.scenario, len(design(s)) * s.params.replicates
+    return s.params, s.scenario, len(plan(s, design(s)))  # every design point built: each must be a valid run
 
 
 def _run(runner, args: argparse.Namespace):
@@ -88,7 +90,8 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibrate import MIN_ESS, run_calibration
+    from .calibrate import run_calibration
+    from .calibrate_file import MIN_ESS
 
     done = _run(run_calibration, args)
     if done is None:
@@ -96,7 +99,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for row in done.posterior.itertuples():
         print(f"{row.parameter}: {row.median:.4g} (95 % interval {row.ci_low:.4g} to {row.ci_high:.4g}; prior "
               f"{row.prior_low:g} to {row.prior_high:g})")
-    print(f"effective sample size {done.ess:.1f}; {done.wall_s:.0f} s this session; scenario fragment: {done.out / 'fitted.yaml'}")
+    print(f"effective sample size {done.ess:.1f}; {done.wall_s:.0f} s this session; scenario fragment: "
+          f"{done.out / 'fitted.yaml'}")
     if done.ess < MIN_ESS:
         print(f"warning: fewer than {MIN_ESS:g} effective points: raise samples", file=sys.stderr)
     print(f"report: {done.report}")
@@ -105,7 +109,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _common(p) -> None:
     p.add_argument("--workers", type=cli_args.count, help="worker processes (default: all cores; 1 = serial)")
-    p.add_argument("--dask", metavar="ADDRESS", help="run on Dask: 'local' starts a local cluster, or a scheduler address")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run on Dask: 'local' starts a local cluster, or a scheduler address")
     p.add_argument("--out", help="output folder (default: runs/<file>-<time>)")
     p.add_argument("--resume", action="store_true", help="complete a killed analysis in --out without redoing runs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -28,35 +28,47 @@ from ..outdir import is_complete
 from ..resources import check_memory, run_output_bytes
 from ..rundir import manifest_base, write_json
 from ..stats import bootstrap_ci, holm, paired_test
-from .optimise_file import Optimisation, load_optimisation, schedule_courses, schedule_doses
+from .optimise_file import SCHEDULE_OBJECTIVES, Optimisation, load_optimisation, schedule_courses, schedule_doses
 from .runs import AnalysisIncomplete, common_seeds, outcome_table, prepare_folder
 
 KIND = "optimisation"
 Evaluate = Callable[[list[dict[str, int]], str], list[tuple[float, ...]]]  # (schedules, tag) → objective values
 
 
+def sampler_kind(opt_params) -> str:
+    return opt_params.sampler or ("nsga2" if len(opt_params.objectives) > 1 else "tpe")
+
+
+def generation_size(opt_params) -> int:
+    """NSGA-II's population, TPE's random start-up trials: a batch larger than this would make them random."""
+    if sampler_kind(opt_params) == "nsga2":
+        return max(4, min(50, opt_params.trials // 4))
+    return min(10, max(2, opt_params.trials // 4))
+
+
 def make_study(opt_params, storage_path: Path | None):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    multi = len(opt_params.objectives) > 1
-    kind = opt_params.sampler or ("nsga2" if multi else "tpe")
-    if kind == "tpe":
-        sampler = optuna.samplers.TPESampler(seed=opt_params.base_seed, multivariate=True, constant_liar=True,
-                                             n_startup_trials=min(10, max(2, opt_params.trials // 4)))
-    elif kind == "nsga2":
-        sampler = optuna.samplers.NSGAIISampler(seed=opt_params.base_seed,
-                                                population_size=max(4, min(50, opt_params.trials // 4)))
-    else:
-        sampler = optuna.samplers.RandomSampler(seed=opt_params.base_seed)
     storage = None
     if storage_path is not None:
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend
 
         storage = JournalStorage(JournalFileBackend(str(storage_path)))
-    return optuna.create_study(study_name="schedules", storage=storage, sampler=sampler, load_if_exists=True,
-                               directions=[o.direction for o in opt_params.objectives])
+    directions = [o.direction for o in opt_params.objectives]
+    study = optuna.create_study(study_name="schedules", storage=storage, load_if_exists=True, directions=directions)
+    # Seeded by the trials already in the study: a resumed search draws on, rather than repeating its first draws.
+    seed = int(np.random.SeedSequence([opt_params.base_seed, len(study.trials)]).generate_state(1)[0])
+    kind = sampler_kind(opt_params)
+    if kind == "tpe":
+        study.sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
+                                                   n_startup_trials=generation_size(opt_params))
+    elif kind == "nsga2":
+        study.sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=generation_size(opt_params))
+    else:
+        study.sampler = optuna.samplers.RandomSampler(seed=seed)
+    return study
 
 
 def _suggest(trial, search) -> dict[str, int]:
@@ -75,7 +87,8 @@ def search(study, search_space, trials: int, batch: int, evaluate: Evaluate, pro
         else:  # killed between asking and drawing its values: nothing to resume, a new candidate replaces it
             study.tell(t.number, state=TrialState.FAIL)
     while True:
-        done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        # Failed candidates (a run failed, or an objective undefined) use up the budget too: the search ends.
+        done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)))
         if not pending:
             want = min(batch, trials - done)
             if want <= 0:
@@ -84,7 +97,10 @@ def search(study, search_space, trials: int, batch: int, evaluate: Evaluate, pro
             pending = [(t.number, _suggest(t, search_space)) for t in asked]
         values = evaluate([params for _, params in pending], "search")
         for (number, _), value in zip(pending, values):
-            study.tell(number, list(value))
+            if all(np.isfinite(value)):
+                study.tell(number, list(value))
+            else:
+                study.tell(number, state=TrialState.FAIL)
         if progress:
             progress(len(pending))
         pending = []
@@ -102,7 +118,7 @@ class ModelEvaluator:
 
     def __init__(self, opt: Optimisation, out: Path, workers: int, dask: str | None):
         self.opt, self.out, self.workers, self.dask = opt, out, workers, dask
-        own = schedule_doses(opt.schedule({}))
+        own = schedule_doses(opt.schedule({}), opt.params.anchor)
         self.outcomes = tuple(o.outcome for o in opt.params.objectives if o.outcome not in own)
 
     def _groups(self, schedules: list[dict[str, int]], tag: str):
@@ -122,17 +138,19 @@ class ModelEvaluator:
         execute(todo, self.out, workers=self.workers, dask=self.dask, progress=False)
         tables = []
         for full, group in groups:
-            runs = outcome_table(self.out, group, self.outcomes)
-            if (runs["status"] != "ok").any():
-                raise AnalysisIncomplete(f"a run of schedule {full} failed: see "
-                                         f"{self.out / group[0].folder.rsplit('/', 1)[0]}/*/error.json")
-            for name, value in schedule_doses(full).items():
+            runs = outcome_table(self.out, group, self.outcomes)  # a failed run's outcomes are NaN
+            for name, value in schedule_doses(full, self.opt.params.anchor).items():
                 runs[name] = value
             tables.append(runs)
         return tables
 
     def __call__(self, schedules: list[dict[str, int]], tag: str) -> list[tuple[float, ...]]:
-        return [tuple(float(runs[o.outcome].mean()) for o in self.opt.params.objectives)
+        """Each schedule's objectives, the means over its replicates; NaN unless every replicate has a value (a
+        mean over fewer would break the common seeds)."""
+        def mean(values: pd.Series) -> float:
+            return float(values.mean()) if np.isfinite(values.to_numpy(float)).all() else float("nan")
+
+        return [tuple(mean(runs[o.outcome]) for o in self.opt.params.objectives)
                 for runs in self.per_replicate(schedules, tag)]
 
 
@@ -178,16 +196,23 @@ def confirm(opt: Optimisation, evaluate: ModelEvaluator, candidates: list[dict[s
         full = opt.schedule(cand)
         for o in opt.params.objectives:
             a, b = table[o.outcome].to_numpy(float), base[o.outcome].to_numpy(float)
+            if not (np.isfinite(a).all() and np.isfinite(b).all()):
+                raise AnalysisIncomplete(f"{o.outcome} is undefined in some confirmation run of candidate {k} "
+                                         f"({full}) or of the standard schedule: see {evaluate.out / 'confirm'}")
             d = a - b
-            _, p, _ = paired_test(a, b) if np.any(d) else (0.0, 1.0, 0.0)
+            exact = o.outcome in SCHEDULE_OBJECTIVES  # read off the schedule: an exact difference, no test
+            p = np.nan if exact else paired_test(a, b)[1] if np.any(d) else 1.0
+            low, high = bootstrap_ci(d)
             better = d.mean() < 0 if o.direction == "minimize" else d.mean() > 0
             rows.append({"candidate": k, **full, "objective": o.outcome, "direction": o.direction,
                          "mean_candidate": a.mean(), "mean_standard": b.mean(), "difference": d.mean(),
-                         "ci_low": bootstrap_ci(d)[0], "ci_high": bootstrap_ci(d)[1], "p": p,
-                         "better": bool(better), "n": len(d)})
+                         "ci_low": low, "ci_high": high, "p": p, "better": bool(better), "n": len(d)})
     table = pd.DataFrame(rows)
     if len(table):
-        table["p_holm"] = holm(table["p"])
+        tested = table["p"].notna()
+        table["p_holm"] = np.nan
+        if tested.any():
+            table.loc[tested, "p_holm"] = holm(table.loc[tested, "p"])
     return table
 
 
@@ -212,15 +237,18 @@ def run_optimisation(path: str | Path, *, out: str | Path, workers: int | None =
     workers = default_workers() if workers is None else workers
     check_memory({"candidate": opt.scenario_for(opt.schedule({}))}, processes=1 if dask else workers, where=opt.path)
     runs = p.trials * p.replicates + (p.confirm.top + 1) * p.confirm.replicates
-    prepare_folder(out, KIND, opt.path, "optimise.yaml", resume=resume,
+    prepare_folder(out, KIND, opt.path, "optimise.yaml", opt.scenario, resume=resume,
                    needs_bytes=runs * run_output_bytes(opt.scenario, figures=False))
     study = make_study(p, out / "study.journal")
     evaluate = ModelEvaluator(opt, out, workers, dask)
     t0 = time.perf_counter()
     with tqdm(total=p.trials, desc="candidates", unit="schedule", disable=not progress) as bar:
         bar.update(len([t for t in study.trials if t.state.name == "COMPLETE"]))
-        search(study, p.search, p.trials, p.batch or workers, evaluate, progress=bar.update)
+        search(study, p.search, p.trials, p.batch or min(workers, generation_size(p)), evaluate, progress=bar.update)
     trials = trials_table(study, p.search)
+    if not len(trials):
+        raise AnalysisIncomplete(f"none of the {p.trials} candidates gave every objective a value on every seed (a "
+                                 f"run failed, or an objective is undefined there): see {out / 'search'}")
     write_atomic(out / "trials.csv", lambda tmp: trials.to_csv(tmp, index=False))
     confirmed = confirm(opt, evaluate, pick(study, opt, p.confirm.top))
     wall_s = time.perf_counter() - t0

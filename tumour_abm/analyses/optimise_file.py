@@ -21,8 +21,8 @@ from ..batchfile import CohortParams, check_outcome_expression, patient_updates
 from ..config_files import KeyProblems
 from ..params import Params, param
 from ..scenario import Scenario
-from ..therapy.schedule import INFUSIONS
-from .analysis_file import read_analysis_file
+from ..therapy.schedule import INFUSIONS, DoseCourse
+from .analysis_file import check_window, read_analysis_file
 
 DIMENSIONS = ("dose_mg", "days_per_week", "pretreatment_d", "washout_d", "maintenance_d")
 # The label's administrations: days of each week's window (1 = its first day) for 1-3 doses a week, as the
@@ -54,6 +54,9 @@ class RangeParams(Params):
     def _ordered(self) -> RangeParams:
         if self.high < self.low:
             raise KeyProblems([(("high",), f"is below low {self.low}")])
+        if (self.high - self.low) % self.step:
+            raise KeyProblems([(("step",), f"{self.step} does not divide high − low = {self.high - self.low}: the "
+                                           "high end would never be tried")])
         return self
 
 
@@ -78,9 +81,10 @@ class OptimiseParams(Params):
     overrides: Annotated[dict[str, Any], Field(strict=False)] = param({}, unit="-", source="optimisation file")
     days: float | None = param(None, unit="d", source="optimisation file: simulated days (default: the "
                                                      "scenario's)", gt=0, le=3650)
-    anchor: Literal[tuple(INFUSIONS)] = param("car_t", unit="-", source="optimisation file: the schedule's days "  # type: ignore[valid-type]
-                                                                      "count from this therapy's first day")
-    search: Annotated[dict[Literal[DIMENSIONS], RangeParams], Field(strict=False, min_length=1)] = param(  # type: ignore[valid-type]
+    anchor: Literal[tuple(INFUSIONS)] = param(  # type: ignore[valid-type]
+        "car_t", unit="-", source="optimisation file: the schedule's days count from this therapy's first day")
+    search: Annotated[dict[Literal[DIMENSIONS], RangeParams],  # type: ignore[valid-type]
+                      Field(strict=False, min_length=1)] = param(
         ..., unit="-", source="optimisation file: the dimensions searched, each low..high by step")
     standard: ScheduleParams = param(ScheduleParams(), unit="-", source="optimisation file: the schedule the "
                                                                         "candidates are compared with")
@@ -102,6 +106,13 @@ class OptimiseParams(Params):
 
     @model_validator(mode="after")
     def _dose_in_label_range(self) -> OptimiseParams:
+        if self.confirm.base_seed == self.base_seed:
+            raise KeyProblems([(("confirm", "base_seed"), "equals base_seed: the confirmation needs seeds the search "
+                                                          "has not used")])
+        if "therapy.selinexor" in self.overrides:
+            raise KeyProblems([(("overrides", "therapy.selinexor"),
+                                "the optimisation writes selinexor's courses itself: search or fix them under "
+                                "search/standard")])
         r = self.search.get("dose_mg")
         if r is not None and not (LABEL_DOSE_MG[0] <= r.low and r.high <= LABEL_DOSE_MG[1]):
             raise KeyProblems([(("search", "dose_mg"), f"{r.low}..{r.high} mg is outside the doses studied "
@@ -127,12 +138,17 @@ def schedule_courses(s: dict[str, int], anchor: str) -> list[dict]:
     return courses
 
 
-def schedule_doses(s: dict[str, int]) -> dict[str, float]:
-    """The schedule's own objectives: mg a week while dosing, and mg in all."""
-    weeks = (s["pretreatment_d"] + s["maintenance_d"]) / 7.0
-    dosing = s["pretreatment_d"] + s["maintenance_d"] > 0
-    weekly = s["dose_mg"] * s["days_per_week"] if dosing else 0
-    return {"weekly_dose_mg": float(weekly), "total_dose_mg": float(weekly * weeks)}
+def dose_days(s: dict[str, int], anchor: str) -> list[tuple[float, float]]:
+    """(day relative to the anchor, mg) of every administration of a schedule."""
+    return [(float(day), float(c["dose_mg"])) for c in schedule_courses(s, anchor)
+            for day in DoseCourse(**c).days()]
+
+
+def schedule_doses(s: dict[str, int], anchor: str = "car_t") -> dict[str, float]:
+    """The schedule's own objectives: mg a week while dosing, and mg in all (the administrations counted)."""
+    doses = dose_days(s, anchor)
+    weekly = s["dose_mg"] * s["days_per_week"] if doses else 0
+    return {"weekly_dose_mg": float(weekly), "total_dose_mg": float(sum(mg for _, mg in doses))}
 
 
 @dataclass(frozen=True)
@@ -163,10 +179,22 @@ def load_optimisation(path: str | Path) -> Optimisation:
     """Read and validate an optimisation file and its scenario; every corner of the space must be a valid run."""
     f = read_analysis_file(path, OptimiseParams, lambda params: {"therapy.selinexor": []})
     path, params, scenario, problem = f.path, f.params, f.scenario, f.problem
-    if not getattr(scenario.therapy, params.anchor):
+    given = getattr(scenario.therapy, params.anchor)
+    if not given:
         raise problem(("anchor",), params.anchor, f"the scenario gives no {params.anchor}: nothing to anchor to")
+    if any(item.relative_to is not None for item in given):
+        raise problem(("anchor",), params.anchor, f"the scenario gives {params.anchor} relative to another therapy: "
+                                                  "anchor on a therapy given on a day of its own")
+    anchor_day = min(item.day for item in given)
+    end_day = scenario.time.start_day + scenario.time.days
+    if anchor_day >= end_day:
+        raise problem(("anchor",), params.anchor, f"{params.anchor} on day {anchor_day:g} is after the run ends (day "
+                                                  f"{end_day:g})")
+    for i, o in enumerate(params.objectives):
+        check_window(f, o.outcome, ("objectives", i, "outcome"))
+    if scenario.response.baseline_day is None:  # responses from the anchor: one baseline for every candidate
+        scenario = scenario.with_updates({"response.baseline_day": anchor_day})
     opt = Optimisation(path, params, scenario)
-    anchor_day = getattr(scenario.therapy, params.anchor)[0].day
     widest = opt.schedule({name: r.high for name, r in params.search.items()})
     before = widest["pretreatment_d"] + widest["washout_d"] if widest["pretreatment_d"] else 0
     if anchor_day - before < scenario.time.start_day - 1e-9:

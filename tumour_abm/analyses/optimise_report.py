@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 
 from ..atomic import write_text_atomic  # noqa: E402
 from ..report import STYLE, _table, figure_tag  # noqa: E402
-from .optimise_file import DIMENSIONS, schedule_courses  # noqa: E402
+from .optimise_file import DIMENSIONS, dose_days  # noqa: E402
 
 
 def search_figure(trials: pd.DataFrame, objectives) -> plt.Figure:
@@ -43,12 +43,9 @@ def calendar_figure(schedules: list[tuple[str, dict[str, int]]], anchor: str, da
     span = np.arange(days[0], days[1] + 1)
     grid = np.zeros((len(schedules), len(span)))
     for row, (_, s) in enumerate(schedules):
-        for course in schedule_courses(s, anchor):
-            for week_start in range(course["start_day"], course["end_day"] + 1, 7):
-                for d in course["days_of_week"]:
-                    day = week_start + d - 1
-                    if course["start_day"] <= day <= course["end_day"] and days[0] <= day <= days[1]:
-                        grid[row, day - days[0]] = course["dose_mg"]
+        for day, mg in dose_days(s, anchor):
+            if days[0] <= day <= days[1]:
+                grid[row, int(round(day)) - days[0]] = mg
     fig, ax = plt.subplots(figsize=(max(7.0, 0.12 * len(span)), 0.45 * len(schedules) + 1.4),
                            constrained_layout=True)
     image = ax.imshow(np.ma.masked_equal(grid, 0), aspect="auto", cmap="Reds", vmin=0,

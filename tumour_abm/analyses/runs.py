@@ -13,7 +13,9 @@ from ..atomic import write_text_atomic
 from ..batch import Job
 from ..batchfile import OUTCOME_AT
 from ..claims import series_outcome
+from ..config_files import dump_yaml
 from ..outdir import OutputFolderError, claim_folder, is_complete, owner_kind
+from ..scenario import Scenario
 
 
 class AnalysisIncomplete(Exception):
@@ -25,15 +27,20 @@ def common_seeds(base_seed: int, n: int) -> list[int]:
     return [int(np.random.SeedSequence([base_seed, i]).generate_state(1)[0]) for i in range(n)]
 
 
-def prepare_folder(out: Path, kind: str, source: Path, copy_name: str, *, resume: bool, needs_bytes: int) -> None:
-    """A new output folder, or (with resume) one of the same kind made from the same file, which it keeps a copy
-    of as `copy_name`."""
-    text = source.read_text(encoding="utf-8")
-    copy = out / copy_name
-    if owner_kind(out) == kind and copy.is_file() and copy.read_text(encoding="utf-8") != text:
-        raise OutputFolderError(f"{out} holds a different {kind}: resume only with the same {source.name}")
+def prepare_folder(out: Path, kind: str, source: Path, copy_name: str, scenario: Scenario, *, resume: bool,
+                   needs_bytes: int, also: dict[str, str] | None = None) -> None:
+    """A new output folder, or (with resume) one of the same kind made from the same file and the same resolved
+    scenario (an edited scenario file would mix old runs with new ones), kept as `copy_name` and scenario.yaml, and
+    the same `also` (name → text, e.g. the design a library drew)."""
+    copies = {copy_name: source.read_text(encoding="utf-8"), "scenario.yaml": dump_yaml(scenario), **(also or {})}
+    if owner_kind(out) == kind:
+        for name, text in copies.items():
+            if (out / name).is_file() and (out / name).read_text(encoding="utf-8") != text:
+                what = {copy_name: source.name, "scenario.yaml": "the scenario it names (resolved)"}.get(name, name)
+                raise OutputFolderError(f"{out} holds a {kind} of another {what}: resume only with the same files")
     claim_folder(out, kind, reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
-    write_text_atomic(copy, text)
+    for name, text in copies.items():
+        write_text_atomic(out / name, text)
 
 
 def outcome_table(root: Path, jobs: list[Job], outcomes: tuple[str, ...]) -> pd.DataFrame:

@@ -3,9 +3,9 @@
 SALib draws the points (seeded by the file's base seed) and estimates the indices; every point runs `replicates`
 seeds, the same seeds at every point (common random numbers): runs share their noise as long as their draws stay
 aligned, and a parameter that cannot act has an index of exactly 0 (one that changes any draw sends its run down
-another random path, so its effects still carry some seed noise, which replicates average out). Each run is a job of the batch executor
-(processes or Dask) writing its own folder atomically, so a killed analysis resumes with `--resume` and runs only
-what is missing. The indices' 95 % CIs are SALib's bootstrap over the points.
+another random path, so its effects still carry some seed noise, which replicates average out). Each run is a job of
+the batch executor (processes or Dask) writing its own folder atomically, so a killed analysis resumes with
+`--resume` and runs only what is missing. The indices' 95 % CIs are SALib's bootstrap over the points.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_atomic, write_text_atomic
+from ..atomic import write_atomic
 from ..batch import Job, default_workers, execute
-from ..config_files import dump_yaml
 from ..outdir import is_complete
 from ..resources import check_memory, run_output_bytes
 from ..rundir import manifest_base, write_json
@@ -45,7 +44,7 @@ def plan(s: Sensitivity, points: np.ndarray) -> list[Job]:
     """Every run: point k × replicate i, replicate i with the same seed at every point."""
     jobs = []
     for k, row in enumerate(points):
-        scenario = s.scenario.with_updates(s.updates(row))
+        scenario = s.file.updated(s.updates(row), "parameters", note=f" (at design point {k}: {s.updates(row)})")
         for i, seed in enumerate(common_seeds(s.params.base_seed, s.params.replicates)):
             jobs.append(Job("point", k, i, seed, scenario, {}, f"runs/p{k:05d}/r{i:03d}"))
     return jobs
@@ -57,12 +56,15 @@ def indices(s: Sensitivity, points: np.ndarray, runs: pd.DataFrame) -> pd.DataFr
     p = s.params
     tables = []
     for outcome in p.outcomes:
-        y = runs.groupby("point")[outcome].mean().reindex(range(len(points))).to_numpy(float)
+        # A point counts only if every replicate has a value: a mean over fewer would break the common seeds.
+        y = runs.groupby("point")[outcome].agg(lambda v: v.mean() if np.isfinite(v).all() else np.nan)
+        y = y.reindex(range(len(points))).to_numpy(float)
         if not np.all(np.isfinite(y)):
             missing = int(np.sum(~np.isfinite(y)))
-            raise AnalysisIncomplete(f"{outcome}: {missing} of {len(y)} points have no value (failed runs, or an "
-                                     "outcome the run does not reach): the indices need every point; see "
-                                     "runs.csv and each failed run's error.json")
+            raise AnalysisIncomplete(f"{outcome}: {missing} of {len(y)} points lack a value in some replicate (a "
+                                     "failed run, or an outcome undefined there, e.g. a ratio with no "
+                                     "denominator): the indices need every point; see runs.csv and each failed "
+                                     "run's error.json")
         if p.method == "morris":
             from SALib.analyze import morris
 
@@ -74,8 +76,9 @@ def indices(s: Sensitivity, points: np.ndarray, runs: pd.DataFrame) -> pd.DataFr
         else:
             from SALib.analyze import sobol
 
+            # seed + 1: SALib's Sobol analysis treats a seed of 0 as none (unseeded bootstrap)
             r = sobol.analyze(s.problem(), y, calc_second_order=False, num_resamples=p.bootstrap, conf_level=0.95,
-                              seed=p.base_seed)
+                              seed=p.base_seed + 1)
             table = pd.DataFrame({"S1": r["S1"], "S1_ci": r["S1_conf"], "ST": r["ST"], "ST_ci": r["ST_conf"]})
             rank_by = "ST"
         table.insert(0, "parameter", [f.name for f in s.factors])
@@ -108,11 +111,10 @@ def run_sensitivity(path: str | Path, *, out: str | Path, workers: int | None = 
     jobs = plan(s, points)
     workers = default_workers() if workers is None else workers
     check_memory({"analysis": s.scenario}, processes=1 if dask else min(workers, len(jobs)), where=s.path)
-    prepare_folder(out, KIND, s.path, "analysis.yaml", resume=resume,
-                   needs_bytes=len(jobs) * run_output_bytes(s.scenario, figures=False))
-    write_text_atomic(out / "scenario.yaml", dump_yaml(s.scenario))
     names = [f.name for f in s.factors]
-    write_atomic(out / "design.csv", lambda tmp: pd.DataFrame(points, columns=names).to_csv(tmp, index_label="point"))
+    drawn = pd.DataFrame(points, columns=names).to_csv(index_label="point")
+    prepare_folder(out, KIND, s.path, "analysis.yaml", s.scenario, resume=resume, also={"design.csv": drawn},
+                   needs_bytes=len(jobs) * run_output_bytes(s.scenario, figures=False))
     todo = [job for job in jobs if not is_complete(out / job.folder)]
     t0 = time.perf_counter()
     execute(todo, out, workers=workers, dask=dask, progress=progress)

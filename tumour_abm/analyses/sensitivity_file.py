@@ -18,7 +18,7 @@ from ..batchfile import check_outcome_expression
 from ..config_files import KeyProblems
 from ..params import ASSUMED, Params, iter_params, param
 from ..scenario import Scenario
-from .analysis_file import declared_bounds, read_analysis_file
+from .analysis_file import AnalysisFile, check_window, declared_bounds, read_analysis_file
 
 OutcomeExpr = Annotated[str, AfterValidator(check_outcome_expression)]
 ALWAYS_USED = ("cancer", "fields", "microenvironment")  # what every tissue run steps, whatever else is present
@@ -64,6 +64,11 @@ class SensitivityParams(Params):
     def _ranges_in_order(self) -> SensitivityParams:
         bad = [(("parameters", name), f"low {lo:g} must be below high {hi:g}")
                for name, (lo, hi) in (self.parameters or {}).items() if not lo < hi]
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            bad.append((("samples",), f"{self.samples}: Sobol's sequence keeps its balance only for a power of 2 "
+                                      "(e.g. 64, 128, 256)"))
+        if self.method == "morris" and self.levels % 2:
+            bad.append((("levels",), f"{self.levels}: Morris's design is unbiased only for an even number of levels"))
         if bad:
             raise KeyProblems(bad)
         return self
@@ -86,6 +91,7 @@ class Sensitivity:
     params: SensitivityParams
     scenario: Scenario
     factors: tuple[Factor, ...]
+    file: AnalysisFile
 
     def problem(self) -> dict:
         """The parameter space as SALib describes it."""
@@ -164,4 +170,6 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
     for end in (0, 1):
         point = {f.name: (int(round((f.low, f.high)[end])) if f.whole else (f.low, f.high)[end]) for f in factors}
         f.updated(point, "parameters", note=" (at the ends of the ranges)")
-    return Sensitivity(path, params, scenario, factors)
+    for i, expr in enumerate(params.outcomes):
+        check_window(f, expr, ("outcomes", i))
+    return Sensitivity(path, params, scenario, factors, f)

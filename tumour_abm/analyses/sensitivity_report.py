@@ -63,7 +63,8 @@ def write_report(out: Path, s, table: pd.DataFrame, meta: dict) -> Path:
                         + _table(shown))
     facts = "; ".join(f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}" for k, v in meta.items())
     what = (f"Morris screening, {s.params.samples} trajectories over {s.params.levels} levels"
-            if method == "morris" else f"Sobol indices, base sample {s.params.samples} (Saltelli, first and total order)")
+            if method == "morris"
+            else f"Sobol indices, base sample {s.params.samples} (Saltelli, first and total order)")
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>tumour_abm sensitivity</title>"
             f"<style>{STYLE}</style></head><body><h1>Sensitivity: {html.escape(s.path.name)}</h1>"
             f"<p>{html.escape(s.params.description)}</p><p class='note'>{html.escape(what)}; {len(s.factors)} "
