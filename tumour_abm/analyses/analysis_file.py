@@ -4,7 +4,6 @@ scenario it names with its overrides and run length."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import annotated_types as at
 from pydantic import BaseModel
 
-from ..batchfile import updated_scenario
+from ..batchfile import OUTCOME_AT, updated_scenario
 from ..config_errors import declared_type
 from ..config_files import ConfigError, Problem, Sources, read_yaml_tree, validate_model
 from ..scenario import Scenario, load_scenario, run_length_updates
@@ -85,15 +84,12 @@ def read_analysis_file(path: str | Path, model: type[BaseModel],
                         updated_scenario(scenario, changes, path, "overrides", sources=sources))
 
 
-WINDOW = re.compile(r"^[a-z0-9_]+@(?P<a>-?[0-9]+(?:\.[0-9]+)?)(?:\.\.(?P<b>-?[0-9]+(?:\.[0-9]+)?))?$")
-
-
 def check_window(f: AnalysisFile, expr: str, key: tuple) -> None:
     """A `column@day(s)` (or `doubling_time_h@a..b`) must read days the scenario's run records."""
-    match = WINDOW.match(expr)
+    match = OUTCOME_AT.match(expr)  # the batch files' form, which doubling_time_h@a..b also has
     if match is None:
         return
     first, last = f.scenario.time.start_day, f.scenario.time.start_day + f.scenario.time.days
-    a, b = float(match["a"]), float(match["b"] or match["a"])
+    a, b = float(match["start"]), float(match["end"] or match["start"])
     if a < first - 1e-9 or b > last + 1e-9:
         raise f.problem(key, expr, f"reads days {a:g} to {b:g}, outside the run (days {first:g} to {last:g})")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +24,11 @@ import pandas as pd
 import yaml
 
 from ..atomic import write_atomic, write_text_atomic
-from ..batch import Job, default_workers, execute
+from ..batch import Job
 from ..outdir import is_complete
-from ..resources import check_memory, run_output_bytes
 from ..rundir import manifest_base, write_json
 from .calibrate_file import MIN_ESS, PROCEDURE, Calibration, load_calibration, statistic
-from .runs import AnalysisIncomplete, common_seeds, prepare_folder
+from .runs import AnalysisIncomplete, common_seeds, run_design
 
 KIND = "calibration"
 
@@ -138,17 +136,10 @@ def run_calibration(path: str | Path, *, out: str | Path, workers: int | None = 
     c = load_calibration(path)
     out = Path(out)
     points = prior_points(c)
-    run_seeds = common_seeds(c.params.base_seed, c.params.replicates)
     jobs = plan(c, points)
-    workers = default_workers() if workers is None else workers
-    check_memory({"calibration": c.scenario}, processes=1 if dask else workers, where=c.path)
-    drawn = pd.DataFrame(points, columns=list(c.params.parameters)).to_csv(index_label="point")
-    prepare_folder(out, KIND, c.path, "calibration.yaml", c.scenario, resume=resume, also={"prior.csv": drawn},
-                   needs_bytes=len(jobs) * run_output_bytes(c.scenario, figures=False))
-    todo = [job for job in jobs if not is_complete(out / job.folder)]
-    t0 = time.perf_counter()
-    execute(todo, out, workers=workers, dask=dask, progress=progress)
-    wall_s = time.perf_counter() - t0
+    made, wall_s = run_design(out, KIND, c.path, "calibration.yaml", c.scenario, jobs,
+                              ("prior.csv", pd.DataFrame(points, columns=list(c.params.parameters))),
+                              workers=workers, dask=dask, resume=resume, progress=progress)
     runs = point_statistics(out, jobs, c)
     w, means = weights(c, runs, len(points))
     ess = float(1.0 / np.sum(w**2))
@@ -160,11 +151,12 @@ def run_calibration(path: str | Path, *, out: str | Path, workers: int | None = 
     write_text_atomic(out / "fitted.yaml", fragment(c, out, post, ess))
     record = {"calibration_file": str(c.path), "scenario": c.params.scenario, "procedure": PROCEDURE,
               "targets": [t.model_dump() for t in c.params.targets], "prior": c.params.parameters,
-              "samples": c.params.samples, "replicates": c.params.replicates, "seeds": run_seeds,
+              "samples": c.params.samples, "replicates": c.params.replicates,
+              "seeds": [job.seed for job in jobs[:c.params.replicates]],
               "effective_sample_size": ess, "too_few_effective_points": ess < MIN_ESS,
               "posterior": post.to_dict(orient="records")}
     write_json(out / "calibration.json", record)
     report = write_report(out, c, table, post, ess, wall_s)
     write_json(out / "manifest.json", {**manifest_base(KIND), "calibration_file": str(c.path), "runs": len(jobs),
-                                       "skipped_as_done": len(jobs) - len(todo), "wall_s": round(wall_s, 2)})
+                                       "skipped_as_done": len(jobs) - made, "wall_s": round(wall_s, 2)})
     return CalibrationRun(out, post, ess, wall_s, report)

@@ -8,7 +8,6 @@ A target's statistic is any outcome a batch reads (a summary outcome or column@d
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
-from ..batchfile import check_outcome_expression
+from ..batchfile import OUTCOME_AT, check_outcome_expression
 from ..claims import series_outcome
 from ..config_files import KeyProblems
 from ..params import Params, iter_params, param
@@ -27,13 +26,19 @@ MIN_ESS = 10.0  # fewer effective points than this: the interval rests on too fe
 PROCEDURE = ("kernel ABC: Latin-hypercube sample of the uniform prior; common random numbers across points; "
              "Gaussian likelihood of each target's value, with its sd, at the point's replicate mean; "
              "posterior = the weighted sample (median, 2.5-97.5 % weighted quantiles, ESS = 1/sum(w^2))")
-DOUBLING = re.compile(r"^doubling_time_h@(?P<a>-?[0-9]+(?:\.[0-9]+)?)\.\.(?P<b>-?[0-9]+(?:\.[0-9]+)?)$")
+DOUBLING = "doubling_time_h"  # a statistic of the living cancer cells, written like a column over days
+
+
+def _doubling(expr: str):
+    """The days match of `doubling_time_h@a..b` (the batch files' column@days form), else None."""
+    match = OUTCOME_AT.match(expr)
+    return match if match and match["column"] == DOUBLING and match["end"] else None
 
 
 def _statistic(expr: str) -> str:
-    match = DOUBLING.match(expr)
+    match = _doubling(expr)
     if match:
-        if not float(match["a"]) < float(match["b"]):
+        if not float(match["start"]) < float(match["end"]):
             raise ValueError(f"'{expr}': the first day must be before the second")
         return expr
     return check_outcome_expression(expr)
@@ -41,10 +46,10 @@ def _statistic(expr: str) -> str:
 
 def statistic(expr: str, summary: dict, series: pd.DataFrame) -> float:
     """One run's value of a target statistic (`series`: its time series); NaN where it is undefined."""
-    match = DOUBLING.match(expr)
+    match = _doubling(expr)
     if match:
         # The recorded rows nearest the two days, and the days they were recorded on.
-        rows = [series.loc[(series["day"] - float(match[k])).abs().idxmin()] for k in ("a", "b")]
+        rows = [series.loc[(series["day"] - float(match[k])).abs().idxmin()] for k in ("start", "end")]
         first, last = float(rows[0]["cancer_alive"]), float(rows[1]["cancer_alive"])
         days = float(rows[1]["day"]) - float(rows[0]["day"])
         if first <= 0 or last <= first or days <= 0:

@@ -26,10 +26,12 @@ from .analysis_file import check_window, read_analysis_file
 
 DIMENSIONS = ("dose_mg", "days_per_week", "pretreatment_d", "washout_d", "maintenance_d")
 # The label's administrations: days of each week's window (1 = its first day) for 1-3 doses a week, as the
-# scenarios write twice weekly (days 1 and 3; BOSTON and SADAL dose on days 1 and 3 of each week).
+# scenarios write twice weekly (days 1 and 3, as SADAL doses 60 mg each week).
 WEEKDAYS = {1: (1,), 2: (1, 3), 3: (1, 3, 5)}
 SCHEDULE_OBJECTIVES = ("weekly_dose_mg", "total_dose_mg")  # read off the schedule itself, not a run
-LABEL_DOSE_MG = (20, 160)  # selinexor doses studied: 20 mg up to 160 mg (phase 1, KCP-330-001); label 40-100 mg
+# mg per administration a search may try: assumed bounds around the label's 40-100 mg (100 mg once weekly, 80 and
+# 60 mg twice weekly), with room below for dose reductions and above for a dose-escalation question.
+LABEL_DOSE_MG = (20, 160)
 
 
 def _objective(expr: str) -> str:

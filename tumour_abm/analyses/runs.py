@@ -1,20 +1,22 @@
-"""What the analyses share: common random numbers, an output folder that resumes only the same file, and reading
-outcomes back from run folders."""
+"""What the analyses share: common random numbers, an output folder that resumes only the same file, running a
+design's jobs, and reading outcomes back from run folders."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..atomic import write_text_atomic
-from ..batch import Job
+from ..batch import Job, default_workers, execute
 from ..batchfile import OUTCOME_AT
 from ..claims import series_outcome
 from ..config_files import dump_yaml
 from ..outdir import OutputFolderError, claim_folder, is_complete, owner_kind
+from ..resources import check_memory, run_output_bytes
 from ..scenario import Scenario
 
 
@@ -41,6 +43,23 @@ def prepare_folder(out: Path, kind: str, source: Path, copy_name: str, scenario:
     claim_folder(out, kind, reuse=resume, reuse_flag="--resume", needs_bytes=needs_bytes)
     for name, text in copies.items():
         write_text_atomic(out / name, text)
+
+
+def run_design(out: Path, kind: str, source: Path, copy_name: str, scenario: Scenario, jobs: list[Job],
+               points: tuple[str, pd.DataFrame], *, workers: int | None, dask: str | None, resume: bool,
+               progress: bool) -> tuple[int, float]:
+    """Claim `out` (resuming only the same file, scenario and drawn `points`: (file name, table)) and run the jobs
+    not yet done there on the batch executor: (runs made now, wall seconds)."""
+    workers = default_workers() if workers is None else workers
+    check_memory({kind: scenario}, processes=1 if dask else min(workers, len(jobs)), where=source)
+    name, table = points
+    prepare_folder(out, kind, source, copy_name, scenario, resume=resume,
+                   also={name: table.to_csv(index_label="point")},
+                   needs_bytes=len(jobs) * run_output_bytes(scenario, figures=False))
+    todo = [job for job in jobs if not is_complete(out / job.folder)]
+    t0 = time.perf_counter()
+    execute(todo, out, workers=workers, dask=dask, progress=progress)
+    return len(todo), time.perf_counter() - t0
 
 
 def outcome_table(root: Path, jobs: list[Job], outcomes: tuple[str, ...]) -> pd.DataFrame:

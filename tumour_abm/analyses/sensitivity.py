@@ -10,7 +10,6 @@ the batch executor (processes or Dask) writing its own folder atomically, so a k
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_atomic
-from ..batch import Job, default_workers, execute
-from ..outdir import is_complete
-from ..resources import check_memory, run_output_bytes
+from ..batch import Job
 from ..rundir import manifest_base, write_json
-from .runs import AnalysisIncomplete, common_seeds, outcome_table, prepare_folder
+from .runs import AnalysisIncomplete, common_seeds, outcome_table, run_design
 from .sensitivity_file import Sensitivity, load_sensitivity
 
 KIND = "sensitivity"
@@ -109,23 +106,17 @@ def run_sensitivity(path: str | Path, *, out: str | Path, workers: int | None = 
     out = Path(out)
     points = design(s)
     jobs = plan(s, points)
-    workers = default_workers() if workers is None else workers
-    check_memory({"analysis": s.scenario}, processes=1 if dask else min(workers, len(jobs)), where=s.path)
     names = [f.name for f in s.factors]
-    drawn = pd.DataFrame(points, columns=names).to_csv(index_label="point")
-    prepare_folder(out, KIND, s.path, "analysis.yaml", s.scenario, resume=resume, also={"design.csv": drawn},
-                   needs_bytes=len(jobs) * run_output_bytes(s.scenario, figures=False))
-    todo = [job for job in jobs if not is_complete(out / job.folder)]
-    t0 = time.perf_counter()
-    execute(todo, out, workers=workers, dask=dask, progress=progress)
-    wall_s = time.perf_counter() - t0
+    made, wall_s = run_design(out, KIND, s.path, "analysis.yaml", s.scenario, jobs,
+                              ("design.csv", pd.DataFrame(points, columns=names)), workers=workers, dask=dask,
+                              resume=resume, progress=progress)
     runs = outcome_table(out, jobs, s.params.outcomes)
     write_atomic(out / "runs.csv", lambda tmp: runs.to_csv(tmp, index=False))
     table = indices(s, points, runs)
     write_atomic(out / "indices.csv", lambda tmp: table.to_csv(tmp, index=False))
-    report = write_report(out, s, table, {"runs": len(jobs), "run this time": len(todo), "wall time (s)": wall_s})
+    report = write_report(out, s, table, {"runs": len(jobs), "run this time": made, "wall time (s)": wall_s})
     manifest = {**manifest_base(KIND), "analysis_file": str(s.path), "method": s.params.method,
-                "parameters": names, "points": len(points), "runs": len(jobs), "skipped_as_done": len(jobs) - len(todo),
+                "parameters": names, "points": len(points), "runs": len(jobs), "skipped_as_done": len(jobs) - made,
                 "wall_s": round(wall_s, 2)}
     write_json(out / "manifest.json", manifest)  # last: the folder is complete
-    return SensitivityRun(out, len(jobs), len(jobs) - len(todo), wall_s, table, report)
+    return SensitivityRun(out, len(jobs), len(jobs) - made, wall_s, table, report)
