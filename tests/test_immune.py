@@ -6,7 +6,7 @@ import pytest
 from tumour_abm.cells.car_t import CarTCell, car_t_kill_hazard
 from tumour_abm.cells.cancer import division_rate_per_h
 from tumour_abm.cells.contact import kill_probability, neighbour_targets
-from tumour_abm.cells.motility import Uphill, place, walk
+from tumour_abm.cells.motility import Uphill, settle, walk
 from tumour_abm.cells.nk import NKParams, nk_kill_hazards
 from tumour_abm.model import TumourModel
 from tumour_abm.space import padded_flat, padded_index, unpad
@@ -380,14 +380,21 @@ def test_walkers_drift_up_the_gradient_and_stop_at_contact():
 
 def test_walkers_that_lose_their_site_take_a_free_neighbour_of_it():
     free = np.ones((10, 10), dtype=bool)
-    free[0, 0] = free[2, 2] = free[4, 4] = False  # where the three walkers start
+    starts = np.array([(0, 0), (2, 2), (4, 4)])
+    free[starts[:, 0], starts[:, 1]] = False  # where the three walkers start
+    row_at = np.full((10, 10), -1, dtype=np.int32)
+    row_at[starts[:, 0], starts[:, 1]] = [0, 1, 2]
+    xs, ys = (np.ascontiguousarray(starts[:, axis], dtype=np.int32) for axis in (0, 1))
     open_ = padded_flat(free, False)
-    start = padded_index(np.array([(0, 0), (2, 2), (4, 4)]), 10)
+    start = padded_index(starts, 10)
     ends = padded_index(np.array([(6, 6), (6, 6), (6, 6)]), 10)  # all three walked to the same site
-    final = unpad(place(start, ends, open_, 10, np.random.default_rng(1)), 10)
-    assert tuple(final[0]) == (6, 6)  # the first in turn order gets it
+    moved = settle(np.arange(3), start, ends, open_, np.random.default_rng(1), row_at, free, xs, ys)
+    final = np.stack([xs, ys], axis=1)
+    assert moved == 3 and tuple(final[0]) == (6, 6)  # the first in turn order gets it
     assert all(max(abs(final[i] - 6)) == 1 for i in (1, 2)) and tuple(final[1]) != tuple(final[2])
     assert open_.sum() == 100 - 3 and not open_[padded_index(final, 10)].any() and open_[start].all()
+    assert (row_at[final[:, 0], final[:, 1]] == [0, 1, 2]).all() and (row_at >= 0).sum() == 3
+    assert not free[final[:, 0], final[:, 1]].any() and free.sum() == 100 - 3
 
 
 def test_recruits_enter_next_to_vessels():

@@ -18,6 +18,7 @@ import numpy as np
 from mesa.discrete_space import PropertyLayer
 from scipy import fft
 
+from .cosine_modes import CosineModes, modes_are_cheaper, resolved_modes
 from .params import ASSUMED, Params, param, section, variant
 
 FIELD_NAMES = ("il10", "tgfb", "ifng", "chemokine", "nets")
@@ -77,29 +78,44 @@ class Fields:
         shape = tuple(grid.dimensions)
         self.shape = shape
         self.layers: dict[str, np.ndarray] = {}
-        # The state of the diffusing fields: their spectra, as rows of one array so that a step's inverse transform
-        # of all of them reads it in place.
+        # The state of a diffusing field is its spectrum: in the lowest cosine modes, if it needs no more of them
+        # and that is cheaper (`_modal`, projected and expanded by `_basis`), else in all of them (`_spectra`, rows
+        # of one array so that a step's inverse transform of all of them reads it in place).
         self._spectra: dict[str, np.ndarray] = {}
+        self._modal: dict[str, np.ndarray] = {}
         self._propagators: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._kernels: dict[str, _Kernel] = {}
         kappa = _neumann_laplacian_eigenvalues(shape, site_um)
-        diffusing = [name for name in FIELD_NAMES if getattr(params, name).diffusion_um2_per_s > 0]
-        self._state = np.zeros((len(diffusing), *shape), dtype=np.float32)
-        for name in FIELD_NAMES:
+        specs = {name: getattr(params, name) for name in FIELD_NAMES}
+        modes = {}
+        for name, spec in specs.items():
+            if spec.diffusion_um2_per_s > 0:
+                rates = (spec.diffusion_um2_per_s * 60.0, np.log(2.0) / spec.half_life_min, dt_min)
+                resolved = tuple(resolved_modes(n, site_um, *rates) for n in shape)
+                if modes_are_cheaper(shape, resolved):  # (on small grids, even all the modes may be)
+                    modes[name] = resolved
+        full = [name for name in FIELD_NAMES if specs[name].diffusion_um2_per_s > 0 and name not in modes]
+        self._state = np.zeros((len(full), *shape), dtype=np.float32)
+        self._basis = CosineModes(shape, tuple(max(m[axis] for m in modes.values()) for axis in (0, 1))) \
+            if modes else None
+        for name, spec in specs.items():
             layer = PropertyLayer(name, shape, default_value=0.0, dtype=np.float32)
             grid.add_property_layer(layer)
             self.layers[name] = layer.data
-            spec = getattr(params, name)
             decay_per_min = np.log(2.0) / spec.half_life_min
             diffusion_um2_per_min = spec.diffusion_um2_per_s * 60.0
             if diffusion_um2_per_min <= 0:
                 mu = np.array(decay_per_min)
             else:
                 mu = diffusion_um2_per_min * kappa + decay_per_min
+            if name in modes:
+                mu = mu[: modes[name][0], : modes[name][1]]
+                self._modal[name] = np.zeros(modes[name], dtype=np.float32)
             keep = np.exp(-mu * dt_min)
             gain = -np.expm1(-mu * dt_min) / mu  # μ > 0 always: every field decays
+            if name in full:
+                self._spectra[name] = self._state[full.index(name)]
             if diffusion_um2_per_min > 0:
-                self._spectra[name] = self._state[diffusing.index(name)]
                 reach_sites = KERNEL_REACH_LENGTHS * np.sqrt(diffusion_um2_per_min / decay_per_min) / site_um
                 if np.exp(-decay_per_min * dt_min) < QUASI_STEADY_MEMORY and reach_sites <= max(shape):
                     self._kernels[name] = _Kernel.of(diffusion_um2_per_min, decay_per_min, dt_min, site_um, shape)
@@ -113,6 +129,8 @@ class Fields:
         self.layers[name][...] = values
         if name in self._spectra:
             self._spectra[name][...] = fft.dctn(self.layers[name], type=2, norm="ortho")
+        elif name in self._modal:  # the layer shows what was set until the next step; the state, its modes
+            self._modal[name][...] = self._basis.project(self.layers[name], self._modal[name].shape)
 
     def step(self, sources) -> None:
         """Advance every field one step. `sources`: a list of (amount per site, {field: a.u./min per unit amount})
@@ -120,73 +138,107 @@ class Fields:
         site."""
         if isinstance(sources, dict):
             sources = [(src, {name: 1.0}) for name, src in sources.items()]
-        sources = [(np.asarray(a, dtype=np.float32), rates) for a, rates in sources if np.any(a)]
+        sources = [(np.asarray(a, dtype=np.float32), rates) for a, rates in sources if a.any()]
         feeds = {name: [(a, rates[name]) for a, rates in sources if rates.get(name, 0.0) > 0] for name in self.layers}
         by_kernel = {name for name, kernel in self._kernels.items()
                      if kernel.cheaper_than_transforms([a for a, _ in feeds[name]])}
-        # A pattern that feeds several transformed fields is transformed once; a field's other patterns are
-        # summed in space first, so that each field needs at most one transform of its own.
-        uses: dict[int, int] = {}
-        for name in self._spectra.keys() - by_kernel:
-            for a, _ in feeds[name]:
-                uses[id(a)] = uses.get(id(a), 0) + 1
-        advancing = [name for name in self._spectra.keys() - by_kernel
-                     if feeds[name] or self._spectra[name].any()]  # don't step what does not change
-        advancing.sort(key=FIELD_NAMES.index)
-
-        # Every forward transform of the step in one call, then every inverse one (scipy does a stack of
-        # transforms faster than one at a time, and each transform is the same as on its own).
-        at: dict[object, int] = {}  # a shared pattern's id, or a field's name (its own sum) → its row in inputs
-        for name in advancing:
-            for a, _ in feeds[name]:
-                key = id(a) if uses[id(a)] > 1 else name
-                at.setdefault(key, len(at))
-        inputs = np.empty((len(at), *self.shape), dtype=np.float32)  # written in place: no stacking copy
-        for name in advancing:
-            own = None
-            for a, rate in feeds[name]:
-                if uses[id(a)] == 1:
-                    own = _add_scaled(own, a, rate, out=inputs[at[name]])
-                else:
-                    inputs[at[id(a)]] = a  # a shared pattern (written again by each field it feeds: the same)
-        spectra = fft.dctn(inputs, type=2, norm="ortho", axes=(1, 2)) if at else None
-        for name in advancing:
-            keep, gain = self._propagators[name]
-            state = self._spectra[name]
-            state *= keep
-            made = None  # this step's source, as a spectrum
-            for a, rate in feeds[name]:
-                if uses[id(a)] > 1:
-                    made = _add_scaled(made, spectra[at[id(a)]], rate)
-            if name in at:  # the field's own sum: its row is used once
-                made = spectra[at[name]] if made is None else np.add(made, spectra[at[name]], out=made)
-            if made is not None:
-                made *= gain
-                state += made
-        if advancing:
-            every = len(advancing) == len(self._spectra)  # then in FIELD_NAMES order, as the state's rows are
-            state = self._state if every else np.stack([self._spectra[name] for name in advancing])
-            values = fft.idctn(state, type=2, norm="ortho", axes=(1, 2))
-            for name, value in zip(advancing, values):
-                # Round-off in the transform can leave tiny negatives where a field is essentially zero.
-                np.maximum(value, 0.0, out=self.layers[name])
-                if not feeds[name]:
-                    self._forget_if_negligible(name)
-
-        for name, u in self.layers.items():
-            keep, gain = self._propagators[name]
-            if name in by_kernel:
-                if not feeds[name] and not u.any():
-                    self._spectra[name][...] = 0.0
-                    continue  # no source and nothing left: the response stays zero
-                u[...] = self._kernels[name].respond(feeds[name])
-                self._spectra[name][...] = 0.0  # the past is forgotten within the step: no state carried
-            elif name not in self._spectra and (feeds[name] or u.any()):
+        for name in by_kernel:
+            self._clear_state(name)  # the past is forgotten within the step: no state carried
+            if feeds[name] or self.layers[name].any():  # else no source and nothing left: it stays zero
+                self.layers[name][...] = self._kernels[name].respond(feeds[name])
+        # Don't step what does not change.
+        modal = [name for name, state in self._modal.items() if name not in by_kernel and (feeds[name] or state.any())]
+        full = [name for name, state in self._spectra.items()
+                if name not in by_kernel and (feeds[name] or state.any())]
+        if modal:
+            self._step_modes(modal, feeds)
+        if full:
+            self._step_transforms(full, feeds)
+        for name in FIELD_NAMES:
+            if name in self._modal or name in self._spectra or name in by_kernel:
+                continue
+            u = self.layers[name]
+            if feeds[name] or u.any():  # a field that does not diffuse decays where it is
+                keep, gain = self._propagators[name]
                 u *= keep
                 for a, rate in feeds[name]:
                     u += gain * np.float32(rate) * a
                 if not feeds[name]:
                     self._forget_if_negligible(name)
+
+    def _sources(self, names: list[str], feeds) -> tuple[np.ndarray, dict[str, list[int]]]:
+        """This step's sources of `names` as rows to transform, and each field's rows. A pattern that feeds several
+        of them is a row of its own (transformed once, scaled in the spectrum by each field's rate); a field's other
+        patterns are summed in space into one row, so that each field needs at most one transform of its own."""
+        uses: dict[int, int] = {}
+        for name in names:
+            for a, _ in feeds[name]:
+                uses[id(a)] = uses.get(id(a), 0) + 1
+        at: dict[object, int] = {}  # a shared pattern's id, or a field's name (its own sum) → its row
+        for name in names:
+            for a, _ in feeds[name]:
+                at.setdefault(id(a) if uses[id(a)] > 1 else name, len(at))
+        rows = np.empty((len(at), *self.shape), dtype=np.float32)  # written in place: no stacking copy
+        scaled: dict[str, list[tuple[int, float]]] = {}  # field → (row, rate to scale its spectrum by)
+        for name in names:
+            own = None
+            scaled[name] = []
+            for a, rate in feeds[name]:
+                if uses[id(a)] == 1:
+                    own = _add_scaled(own, a, rate, out=rows[at[name]])
+                else:
+                    rows[at[id(a)]] = a  # a shared pattern (written again by each field it feeds: the same)
+                    scaled[name].append((at[id(a)], rate))
+            if own is not None:
+                scaled[name].append((at[name], 1.0))
+        return rows, scaled
+
+    def _propagate(self, name: str, state: np.ndarray, spectra, rows: list[tuple[int, float]]) -> None:
+        """One step of a field's spectrum: its past decays, this step's source is added, in place."""
+        keep, gain = self._propagators[name]
+        state *= keep
+        k0, k1 = state.shape
+        for row, rate in rows:
+            state += (gain * np.float32(rate)) * spectra[row][:k0, :k1]
+
+    def _step_modes(self, names: list[str], feeds) -> None:
+        """Advance the fields carried in their lowest modes, by the basis matrices; a row of sources is projected
+        onto as many modes as the widest of the fields it feeds keeps."""
+        rows, scaled = self._sources(names, feeds)
+        widest = [(0, 0)] * len(rows)
+        for name in names:
+            for row, _ in scaled[name]:
+                widest[row] = tuple(max(k, w) for k, w in zip(self._modal[name].shape, widest[row]))
+        spectra = [self._basis.project(values, modes) for values, modes in zip(rows, widest)]
+        for name in names:
+            state, layer = self._modal[name], self.layers[name]
+            self._propagate(name, state, spectra, scaled[name])
+            self._basis.expand(state, out=layer)
+            # The modes left out, and round-off, can leave small ripples below zero where a field is about zero.
+            np.maximum(layer, 0.0, out=layer)
+            if not feeds[name]:
+                self._forget_if_negligible(name)
+
+    def _step_transforms(self, names: list[str], feeds) -> None:
+        """Advance the fields carried in all their modes, by full cosine transforms: every forward transform of the
+        step in one call, then every inverse one (scipy does a stack of transforms faster than one at a time, and
+        each transform is the same as on its own)."""
+        rows, scaled = self._sources(names, feeds)
+        spectra = fft.dctn(rows, type=2, norm="ortho", axes=(1, 2)) if len(rows) else None
+        for name in names:
+            self._propagate(name, self._spectra[name], spectra, scaled[name])
+        names.sort(key=FIELD_NAMES.index)
+        every = len(names) == len(self._spectra)  # then in FIELD_NAMES order, as the state's rows are
+        state = self._state if every else np.stack([self._spectra[name] for name in names])
+        for name, value in zip(names, fft.idctn(state, type=2, norm="ortho", axes=(1, 2))):
+            np.maximum(value, 0.0, out=self.layers[name])  # round-off can leave tiny negatives about zero
+            if not feeds[name]:
+                self._forget_if_negligible(name)
+
+    def _clear_state(self, name: str) -> None:
+        for states in (self._spectra, self._modal):
+            if name in states:
+                states[name][...] = 0.0
 
     def _forget_if_negligible(self, name: str) -> None:
         """Zero a field with no source once it is below NEGLIGIBLE_AU everywhere; it then stays zero, unstepped,
@@ -194,8 +246,7 @@ class Fields:
         layer = self.layers[name]
         if layer.max() < NEGLIGIBLE_AU:
             layer[...] = 0.0
-            if name in self._spectra:
-                self._spectra[name][...] = 0.0
+            self._clear_state(name)
 
     def mean(self, name: str) -> float:
         return float(self.layers[name].mean(dtype=np.float64))

@@ -166,14 +166,6 @@ def padded_index(sites: np.ndarray, height: int) -> np.ndarray:
     return (sites[:, 0] + 1) * (height + 2) + sites[:, 1] + 1
 
 
-def pick_valid(valid: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of `valid` (n × 8), one True column chosen at random: (column, whether there was one)."""
-    count = valid.sum(axis=1)
-    pick = np.floor(rng.random(len(valid)) * count).astype(np.int64)  # the pick-th valid column
-    chosen = ((np.cumsum(valid, axis=1) == (pick + 1)[:, None]) & valid).argmax(axis=1)
-    return chosen, count > 0
-
-
 def unpad(flat: np.ndarray, height: int) -> np.ndarray:
     """Sites (n × 2) from padded flat indices."""
     return np.stack(unpad_xy(flat, height), axis=1)

@@ -126,6 +126,68 @@ def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
                 open_[leave[i]] = True
 
 
+@_compiled("int64(int64[:], int64[:], int64[:], boolean[:], int64[:], float64[:], int32[:, :], boolean[:, :], int32[:],"
+           " int32[:])")
+def settle_each(rows, start, ends, open_, offsets, draws, row_at, empty, xs, ys):
+    """Walkers in turn order, after their walks (`walk_each`), one after another: each that walked away from its
+    start claims its walk's end as `claim_each` does (the next draw of `draws` for each, in order), and moves there:
+    its row's site in `xs`/`ys`, the site index `row_at` and the grid's `empty` layer are updated in place (unpadded
+    sites; `open_` is padded flat and kept current). Returns how many moved."""
+    padded_height = row_at.shape[1] + 2
+    k = 0
+    moved = 0
+    for i in range(rows.shape[0]):
+        if ends[i] == start[i]:
+            continue
+        site = ends[i]
+        if not open_[site]:
+            site = _open_neighbour(site, open_, offsets, draws[k])
+        k += 1
+        if site < 0:
+            continue
+        open_[site] = False
+        open_[start[i]] = True
+        x0, y0 = start[i] // padded_height - 1, start[i] % padded_height - 1
+        x1, y1 = site // padded_height - 1, site % padded_height - 1
+        row_at[x0, y0] = -1
+        empty[x0, y0] = True
+        row_at[x1, y1] = rows[i]
+        empty[x1, y1] = False
+        xs[rows[i]] = x1
+        ys[rows[i]] = y1
+        moved += 1
+    return moved
+
+
+@_compiled("void(int64[:, :], int64[:], int64[:], int64[:], int64[:], float32[:], boolean, float64[:], int64[:])")
+def pick_target_each(row_at, xs, ys, dx, dy, requires, use_requires, draws, chosen):
+    """For each site (xs[i], ys[i]), one of the cells of `row_at` (site → row, −1) among its Moore neighbours
+    (offsets dx, dy, in their order): the draws[i]-th share of them, counting only those > 0 in `requires`
+    (indexed by row) if `use_requires`; −1 where there is none."""
+    w, h = row_at.shape
+    for i in range(xs.shape[0]):
+        chosen[i] = -1
+        count = 0
+        for j in range(dx.shape[0]):
+            x, y = xs[i] + dx[j], ys[i] + dy[j]
+            if 0 <= x < w and 0 <= y < h:
+                r = row_at[x, y]
+                if r >= 0 and (not use_requires or requires[r] > 0):
+                    count += 1
+        if count == 0:
+            continue
+        pick = min(int(draws[i] * count), count - 1)
+        for j in range(dx.shape[0]):
+            x, y = xs[i] + dx[j], ys[i] + dy[j]
+            if 0 <= x < w and 0 <= y < h:
+                r = row_at[x, y]
+                if r >= 0 and (not use_requires or requires[r] > 0):
+                    if pick == 0:
+                        chosen[i] = r
+                        break
+                    pick -= 1
+
+
 @_compiled("void(int64[:], int64[:], boolean[:], int64[:], int64, float64[:], int64[:], int64[:], int64[:], int64[:],"
            " int64[:])")
 def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, site_of, seen, parent, queue):

@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..rules import per_step_probability
-from ..space import neighbour_offsets, padded_flat, padded_index, pick_valid
-from ..turns import first_success_each
+from ..space import MOORE_OFFSETS
+from ..turns import first_success_each, pick_target_each
+
+_DX, _DY = (np.ascontiguousarray(MOORE_OFFSETS[:, axis]) for axis in (0, 1))
+_NO_REQUIREMENT = np.zeros(0, dtype=np.float32)
 
 
 def neighbour_targets(
@@ -15,19 +18,19 @@ def neighbour_targets(
 ) -> np.ndarray:
     """For each site (n × 2), one cancer cell among its Moore neighbours chosen at random: its row, or −1.
 
-    Vectorised over a whole population: the eight neighbours of every cell are gathered at once.
     `requires`, a column indexed by cancer row, restricts the choice to cells where it is > 0 (e.g. the CAR's
-    antigen). One target per cell and step: a synapse engages one cell at a time.
+    antigen). One target per cell and step: a synapse engages one cell at a time. (Compiled: every cell's eight
+    neighbours are looked at in one loop, `turns.pick_target_each`, with one draw per cell.)
     """
+    chosen = np.empty(len(sites), dtype=np.int64)
     if len(sites) == 0:
-        return np.empty(0, dtype=np.int64)
-    h = row_at.shape[1]
-    rows = padded_flat(row_at, -1)[padded_index(sites, h)[:, None] + neighbour_offsets(h)[None, :]]  # n × 8
-    valid = rows >= 0
-    if requires is not None:
-        valid &= requires[np.maximum(rows, 0)] > 0
-    chosen, some = pick_valid(valid, rng)
-    return np.where(some, rows[np.arange(len(sites)), chosen], -1)
+        return chosen
+    sites = np.asarray(sites, dtype=np.int64)
+    use = requires is not None
+    requires = np.asarray(requires, dtype=np.float32) if use else _NO_REQUIREMENT
+    pick_target_each(np.asarray(row_at, dtype=np.int64), sites[:, 0], sites[:, 1], _DX, _DY, requires, use,
+                     rng.random(len(sites)), chosen)
+    return chosen
 
 
 def first_claims(claimed: np.ndarray, success: np.ndarray) -> np.ndarray:

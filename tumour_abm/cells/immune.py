@@ -16,10 +16,10 @@ import numpy as np
 
 from ..params import Params, param
 from ..rules import per_step_probability
-from ..space import padded_flat, padded_index, unpad_xy
+from ..space import padded_flat, padded_index
 from .columns import CellView, RowStore, SitedPopulation, column_attribute
 from .contact import first_claims, kill_probability, neighbour_targets, target_nets
-from .motility import place, walk
+from .motility import settle, walk
 
 
 class ImmuneParams(Params):
@@ -176,16 +176,7 @@ class ImmunePopulation(SitedPopulation):
         speeds = np.where(store["engaged"][rows], self.engaged_sites_per_step, self.sites_per_step)
         open_ = padded_flat(m.grid.empty.data & m.placeable, False)
         ends = walk(start, speeds, m.uphill, self.params.chemotaxis_bias, m.rng, self.stop_mask(), open_)
-        ends = place(start, ends, open_, h, m.rng)
-        moved = ends != start
-        if not moved.any():
-            return
-        rows, (x0, y0), (x1, y1) = rows[moved], unpad_xy(start[moved], h), unpad_xy(ends[moved], h)
-        self.row_at[x0, y0] = -1
-        m.grid.empty.data[x0, y0] = True
-        store["x"][rows], store["y"][rows] = x1, y1
-        self.row_at[x1, y1] = rows
-        m.grid.empty.data[x1, y1] = False
+        settle(rows, start, ends, open_, m.rng, self.row_at, m.grid.empty.data, store["x"], store["y"])
 
     def secretion(self) -> list[tuple[np.ndarray, dict[str, float]]]:
         """What this type's cells release this step: (sites (n × 2), {field: a.u. per cell per hour})."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..space import neighbour_offsets
-from ..turns import claim_each, walk_each
+from ..turns import settle_each, walk_each
 
 
 class Uphill:
@@ -53,17 +53,14 @@ def walk(
     return pos
 
 
-def place(start: np.ndarray, ends: np.ndarray, open_: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
-    """Final sites (padded flat indices) of walkers listed in turn order: each gets the end of its walk if no
-    walker before it claimed that site; a walker that lost its site takes a random free neighbour of it, or stays
-    where it is. `open_` is kept current as cells move (one after another, `turns.claim_each`)."""
+def settle(rows: np.ndarray, start: np.ndarray, ends: np.ndarray, open_: np.ndarray, rng: np.random.Generator,
+           row_at: np.ndarray, empty: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> int:
+    """Walkers (`rows`, in turn order) take the ends of their walks (padded flat indices): each gets its end if no
+    walker before it claimed that site; one that lost its site takes a random free neighbour of it, or stays where
+    it is (`turns.settle_each`, one after another). Their sites (`xs`, `ys` columns over rows), the population's
+    `row_at` and the grid's `empty` layer are updated in place, and `open_` is kept current; returns how many
+    moved."""
     start, ends = np.asarray(start, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-    moving = np.flatnonzero(ends != start)
-    final = start.copy()
-    if not len(moving):
-        return final
-    taken = np.empty(len(moving), dtype=np.int64)
-    claim_each(ends[moving], ends[moving], start[moving], open_, neighbour_offsets(height),
-               rng.random(len(moving)), taken)
-    final[moving[taken >= 0]] = taken[taken >= 0]
-    return final
+    draws = rng.random(int(np.count_nonzero(ends != start)))  # one for each walker that walked away
+    return settle_each(np.asarray(rows, dtype=np.int64), start, ends, open_, neighbour_offsets(row_at.shape[1]),
+                       draws, row_at, empty, xs, ys)
