@@ -74,6 +74,12 @@ def format_summary(result, out: Path) -> str:
         f"AUC {s['tumour_auc_cell_days']:.0f} cell-days",
         f"  response: {response}",
         "  deaths: " + ", ".join(f"{k} {v}" for k, v in s.items() if k.startswith(("died_", "killed_"))),
+    ]
+    if s["blood_car_t_peak_per_ul"] > 0:
+        lines.append(f"  CAR-T in the blood: peak {s['blood_car_t_peak_per_ul']:.1f} cells/µL on day "
+                     f"{s['blood_car_t_peak_day']:.1f}, AUC(28 d) {s['blood_car_t_auc_28d']:.0f} cells·d/µL; "
+                     f"{s['car_t_homed']} cells homed into the section")
+    lines += [
         f"  wall time {result.wall_s:.1f} s ({rate:,.0f} cell-steps/s)",
         f"  output: {out}",
     ]

@@ -13,6 +13,7 @@ from .cells.motility import Uphill
 from .cells.neutrophil import NeutrophilPopulation
 from .cells.nk import NKPopulation
 from .fields import Fields
+from .host.blood import CarTBloodPool
 from .outcomes import ASSAY_MARKERS, marker_summary
 from .reporters import TIMESERIES
 from .scenario import Scenario
@@ -61,6 +62,8 @@ class TumourModel(mesa.Model):
         self.xpo1 = Xpo1Occupancy(scenario.products.selinexor_target)  # bound XPO1 in tissue cells
         self.therapy = self.plan.effects(0.0)
         self.net_shield = scenario.neutrophil.net_kill_shield
+        self.blood_car_t = CarTBloodPool(scenario.blood)
+        self._antigen_at_infusion: int | None = None  # the section's CAR antigen-positive cells then
         self.warnings: list[str] = []  # what the run could not do as asked (reported with its outputs)
 
         self.cancer = CancerPopulation(self, scenario.cancer, self.rng, self.vessels.shape)
@@ -86,7 +89,7 @@ class TumourModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={k: r.measure for k, r in TIMESERIES.items()})
         self._record_every = max(1, int(round(scenario.output.record_every_h / self.dt_h)))
         # Every step, for outcomes that need full time resolution (nadirs, peaks).
-        self.history: dict[str, list[int]] = {"cancer": [], "car_t": [], "neutrophils": []}
+        self.history: dict[str, list[float]] = {"cancer": [], "car_t": [], "neutrophils": [], "blood_car_t": []}
         self._remember()
         self.datacollector.collect(self)
 
@@ -131,14 +134,15 @@ class TumourModel(mesa.Model):
         return self.spec.time.n_steps
 
     def step(self) -> None:
-        """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → fields
-        (secretion, diffusion, decay) → recruitment → macrophages → neutrophils → NK cells → CAR-T cells →
+        """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → CAR-T cells
+        in the blood → fields (secretion, diffusion, decay) → recruitment and homing → macrophages → neutrophils → NK cells → CAR-T cells →
         cancer death and growth → record."""
         self._infuse(self.time_h - self.dt_h, self.time_h)
         self._add_effectors_if_due(self.time_h - self.dt_h)
         self._update_drug()
+        self._update_blood()
         self._update_fields()
-        for population in (self.nk, self.macrophages, self.neutrophils):
+        for population in (self.nk, self.macrophages, self.neutrophils, self.car_t):
             population.recruit()
         for population in self.immune:
             population.step()
@@ -153,6 +157,12 @@ class TumourModel(mesa.Model):
         """Carry out the infusions due in (after, until]: cells arrive next to vessels."""
         for event in self.plan.infusions_between(after_h, until_h):
             count, course = int(event.amount), event.course
+            if event.product == "car_t" and course.into_blood:
+                now_h = (event.day - self.spec.time.start_day) * 24.0
+                if self._antigen_at_infusion is None:
+                    self._antigen_at_infusion = self.car_t.antigen_positive()
+                self.blood_car_t.infuse(course.dose_per_kg, now_h)
+                continue
             if event.product == "car_t":
                 placed = self.car_t.add(self.car_t.entry_sites(count))
             else:
@@ -189,6 +199,15 @@ class TumourModel(mesa.Model):
         self.car_t.drug.update(c)
         self.macrophages.drug.update(occupancy)
         self.neutrophils.drug.update(c)
+
+    def _update_blood(self) -> None:
+        """CAR-T cells in the blood over this step, their expansion driven by the antigen left in the section
+        (relative to its count at the first infusion into the blood; none left: no drive)."""
+        if self.blood_car_t.infused_h is None:
+            return
+        baseline = self._antigen_at_infusion
+        relative = self.car_t.antigen_positive() / baseline if baseline else 0.0
+        self.blood_car_t.advance(self.time_h - self.dt_h, self.dt_h, relative)
 
     def _update_fields(self) -> None:
         p = self.spec.cancer
@@ -233,6 +252,7 @@ class TumourModel(mesa.Model):
         self.history["cancer"].append(self.cancer.n_alive)
         self.history["car_t"].append(self.car_t.count())
         self.history["neutrophils"].append(self.neutrophils.count())
+        self.history["blood_car_t"].append(self.blood_car_t.per_ul)
 
     def occupant(self, site: tuple[int, int]):
         """The agent on a site, or None (what the grid's `Cell.agents` reads)."""

@@ -12,7 +12,8 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .model import TumourModel
-from .outcomes import summarise_assay, summarise_blood, summarise_burden, summarise_immune, summarise_kills
+from .outcomes import (summarise_assay, summarise_blood, summarise_blood_car_t, summarise_burden, summarise_immune,
+                       summarise_kills)
 from .reporters import DEATH_OUTPUTS
 from .scenario import Scenario, run_length_updates
 
@@ -105,6 +106,9 @@ def _run(scenario: Scenario, seed: int, progress: bool) -> Result:
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
     summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], scenario.neutrophil.marrow))
     summary.update(summarise_assay(model.assay_start, model.cancer.deaths))
+    pool = model.blood_car_t
+    infused_day = None if pool.infused_h is None else start + pool.infused_h / 24.0
+    summary.update(summarise_blood_car_t(day, history["blood_car_t"], infused_day, model.car_t.events["homed"]))
     return Result(
         scenario=scenario,
         seed=seed,
@@ -133,7 +137,9 @@ def events_table(plan) -> pd.DataFrame:
     """Every dose and infusion, dated, as written to events.csv."""
     rows = []
     for e in plan.events:
-        if e.kind == "infusion":
+        if e.kind == "infusion" and getattr(e.course, "into_blood", False):
+            detail = f"{e.amount:.3g} cells/kg into the blood"
+        elif e.kind == "infusion":
             detail = f"{int(e.amount)} cells"
         else:
             detail = f"{e.amount:g} mg" if e.amount else "dose"

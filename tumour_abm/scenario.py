@@ -18,6 +18,7 @@ from .cells.neutrophil import NeutrophilParams
 from .cells.nk import NKParams
 from .config_files import ConfigError, KeyProblems, Problem, load_model, validate_model
 from .fields import AllFieldParams
+from .host.blood import BloodParams
 from .params import DAY_LIMIT, Params, day_param, param, section
 from .space import GridParams
 from .therapy.assay import CocultureParams
@@ -93,6 +94,8 @@ class Scenario(Params):
     macrophage: MacrophageParams = section(MacrophageParams, "macrophages (M1/M2)")
     neutrophil: NeutrophilParams = section(NeutrophilParams, "neutrophils and NETs")
     fields: AllFieldParams = section(AllFieldParams, "diffusing signals")
+    blood: BloodParams = section(BloodParams, "the patient's blood: CAR-T cells given into it (therapy.car_t "
+                                              "dose_per_kg)")
     therapy: TherapyParams = section(TherapyParams, "the schedule: when each therapy is given")
     products: ProductParams = section(ProductParams, "what each therapy does")
     response: ResponseParams = section(ResponseParams, "response categories and progression")

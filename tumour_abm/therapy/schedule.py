@@ -91,9 +91,30 @@ class DoseCourse(_Window):
         return days[days <= end + 1e-9]
 
 
+MAX_CELLS_PER_KG = 1e10  # far above any product's dose (CAR-T: 1e5-1e7 cells/kg)
+
+
 class CarTInfusion(_Window):
+    """Either `count` cells placed in the tissue section, or a dose per kg into the blood (`dose_per_kg`), from
+    which cells expand and home into the section (`host/blood.py`)."""
+
     day: float = day_param(0.0, source="scenario: infusion day")
     count: int = param(10, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
+    dose_per_kg: float | None = param(
+        None, unit="cells/kg", source=f"scenario: a dose into the blood, e.g. axi-cel 2e6/kg; at most "
+                                      f"{MAX_CELLS_PER_KG:g}", gt=0, le=MAX_CELLS_PER_KG,
+    )
+
+    @model_validator(mode="after")
+    def _one_route(self) -> CarTInfusion:
+        if self.dose_per_kg is not None and "count" in self.model_fields_set:
+            raise KeyProblems([(("count",), "give count (cells placed in the section) or dose_per_kg (a dose into "
+                                            "the blood), not both")])
+        return self
+
+    @property
+    def into_blood(self) -> bool:
+        return self.dose_per_kg is not None
 
 
 class NKInfusion(_Window):
@@ -182,7 +203,7 @@ class DatedEvent:
     day: float
     product: str
     kind: str  # "dose" or "infusion"
-    amount: float  # mg for doses (0 when not given), cells for infusions
+    amount: float  # mg for doses (0 when not given), cells for infusions (cells/kg for a dose into the blood)
     course: Any
 
 
@@ -194,7 +215,8 @@ def resolve_events(therapy: TherapyParams) -> list[DatedEvent]:
         for course in getattr(therapy, name):
             offset = zero[course.relative_to] if course.relative_to else 0.0
             if name in INFUSIONS:
-                events.append(DatedEvent(offset + course.day, name, "infusion", float(course.count), course))
+                amount = course.dose_per_kg if getattr(course, "into_blood", False) else course.count
+                events.append(DatedEvent(offset + course.day, name, "infusion", float(amount), course))
             else:
                 for day in course.days():
                     events.append(DatedEvent(offset + float(day), name, "dose", course.dose_mg or 0.0, course))
