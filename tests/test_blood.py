@@ -117,8 +117,12 @@ def test_lymphodepletion_raises_the_expansion():
 
 
 def test_a_run_without_a_dose_into_the_blood_reports_no_blood_course():
-    s = run(Scenario().with_updates({"time.days": 1, "output.snapshot_days": []}), 1).summary
+    result = run(Scenario().with_updates({"time.days": 1, "output.snapshot_days": []}), 1)
+    s, ts = result.summary, result.timeseries
     assert s["blood_car_t_peak_per_ul"] == 0 and math.isnan(s["blood_car_t_peak_day"]) and s["car_t_homed"] == 0
+    assert (ts["blood_car_t_per_ul"] == 0).all()
+    baseline = Scenario().neutrophil.marrow.baseline_anc_1e9_per_l
+    assert np.allclose(ts["blood_anc_1e9_per_l"], ts["blood_anc_relative"] * baseline)
 
 
 def test_count_and_dose_per_kg_together_are_a_clear_error():

@@ -5,11 +5,14 @@ basis of the no-flux (reflecting) grid Laplacian:  û ← û·e^{−μdt} + ŝ·
 Explicit stepping would be unstable at dt = 30 min (D·dt/dx² ≈ 225); this form is stable at any dt and
 does not drift with dt. Concentrations are in arbitrary units (a.u.); secretion in a.u. per cell per hour.
 
-Only the transforms a step needs are made: a diffusing field keeps its spectrum û as its state (one inverse
-transform a step, to be read), sources that share a pattern (chemokine and TGF-β from the same cancer cells) share
-one forward transform, and a field that forgets its past within a step (IFN-γ: half-life 0.3 min against dt = 30
-min) is its quasi-steady response: the source spread by a small fixed kernel where sources are few (no transform
-at all), else one transform each way.
+Only the transforms a step needs are made, and only as large as needed:
+- A diffusing field keeps its spectrum û as its state, in the modes it resolves (`cosine_modes`). The long-range
+  signals keep about a third of them along each axis, and are transformed by small matrix products where that is
+  cheaper than full transforms. Reading a field costs one inverse transform a step.
+- Sources that share a pattern (chemokine and TGF-β from the same cancer cells) share one forward transform.
+- A field that forgets its past within a step (IFN-γ: half-life 0.3 min against dt = 30 min) is its quasi-steady
+  response: the source spread by a small fixed kernel where sources are few (no transform at all), else one
+  transform each way.
 """
 
 from __future__ import annotations
@@ -166,7 +169,7 @@ class Fields:
                 if not feeds[name]:
                     self._forget_if_negligible(name)
 
-    def _sources(self, names: list[str], feeds) -> tuple[np.ndarray, dict[str, list[int]]]:
+    def _sources(self, names: list[str], feeds) -> tuple[np.ndarray, dict[str, list[tuple[int, float]]]]:
         """This step's sources of `names` as rows to transform, and each field's rows. A pattern that feeds several
         of them is a row of its own (transformed once, scaled in the spectrum by each field's rate); a field's other
         patterns are summed in space into one row, so that each field needs at most one transform of its own."""

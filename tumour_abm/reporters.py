@@ -91,6 +91,9 @@ TIMESERIES: dict[str, Reporter] = {
     "neutrophils": Reporter("neutrophils", "cells", lambda m: m.neutrophils.count()),
     "blood_anc_relative": Reporter("blood neutrophil count relative to baseline", "1",
                                    lambda m: m.neutrophils.anc_relative()),
+    "blood_anc_1e9_per_l": Reporter("blood neutrophil count (ANC)", "10⁹ cells/L",
+                                    lambda m: m.neutrophils.anc_relative()
+                                    * m.spec.neutrophil.marrow.baseline_anc_1e9_per_l),
     "blood_car_t_per_ul": Reporter("CAR-T cells in the blood", "cells/µL", lambda m: m.blood_car_t.per_ul),
     "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),
     "nets_formed": Reporter("NETs formed (cumulative)", "NETs", lambda m: m.neutrophils.events["nets_formed"]),
