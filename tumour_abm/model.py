@@ -135,8 +135,8 @@ class TumourModel(mesa.Model):
 
     def step(self) -> None:
         """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → CAR-T cells
-        in the blood → fields (secretion, diffusion, decay) → recruitment and homing → macrophages → neutrophils → NK cells → CAR-T cells →
-        cancer death and growth → record."""
+        in the blood → fields (secretion, diffusion, decay) → recruitment and homing → macrophages → neutrophils →
+        NK cells → CAR-T cells → cancer death and growth → record."""
         self._infuse(self.time_h - self.dt_h, self.time_h)
         self._add_effectors_if_due(self.time_h - self.dt_h)
         self._update_drug()
