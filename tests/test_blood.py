@@ -56,9 +56,11 @@ def test_each_step_is_the_exact_solution_of_the_blood_odes():
         assert e == pytest.approx(want[0], rel=1e-6) and m == pytest.approx(want[1], rel=1e-6, abs=1e-12)
 
 
-def test_full_stimulus_gives_the_closed_form_course():
+@pytest.mark.parametrize("impairment", [0.0, 0.5])
+def test_full_stimulus_gives_the_closed_form_course(impairment):
     """With antigen to spare, the effectors fall over the lag, expand until Tmax, then contract:
-    E(t) = E0·e^{−α·lag}·e^{ρ·(Tmax − lag)}·e^{−α·(t − Tmax)}, the peak at Tmax."""
+    E(t) = E0·e^{−α·lag}·e^{ρ·(1 − I)·(Tmax − lag)}·e^{−α·(t − Tmax)}, the peak at Tmax; selinexor's impairment I of
+    proliferation slows the expansion."""
     blood = BloodParams().model_copy(update={"car_t": BloodParams().car_t.model_copy(
         update={"antigen_half_max": 1e-12, "memory_fraction": 0.0})})
     p = blood.car_t
@@ -66,10 +68,10 @@ def test_full_stimulus_gives_the_closed_form_course():
     pool.infuse(1e6, now_h=12.0)
     e0 = pool.effector
     assert e0 == pytest.approx(1e6 * blood.body_weight_kg * p.blood_fraction_at_infusion / (blood.volume_l * 1e6))
-    rho, alpha = math.log(2) / p.expansion_doubling_d, math.log(2) / p.contraction_half_life_d
+    rho, alpha = math.log(2) / p.expansion_doubling_d * (1 - impairment), math.log(2) / p.contraction_half_life_d
     course = []
     for i in range(int(30 * 24 / DT_H)):
-        pool.advance(12.0 + i * DT_H, DT_H, 1.0)
+        pool.advance(12.0 + i * DT_H, DT_H, 1.0, impairment)
         course.append(pool.per_ul)
     t = (np.arange(len(course)) + 1) * DT_H / 24.0
     lag, tmax = p.expansion_lag_d, p.time_to_peak_d

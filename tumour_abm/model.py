@@ -202,12 +202,13 @@ class TumourModel(mesa.Model):
 
     def _update_blood(self) -> None:
         """CAR-T cells in the blood over this step, their expansion driven by the antigen left in the section
-        (relative to its count at the first infusion into the blood; none left: no drive)."""
+        (relative to its count at the first infusion into the blood; none left: no drive) and slowed by selinexor
+        as division is in the tissue (the drug response was updated this step, before)."""
         if self.blood_car_t.infused_h is None:
             return
         baseline = self._antigen_at_infusion
         relative = self.car_t.antigen_positive() / baseline if baseline else 0.0
-        self.blood_car_t.advance(self.time_h - self.dt_h, self.dt_h, relative)
+        self.blood_car_t.advance(self.time_h - self.dt_h, self.dt_h, relative, self.car_t.drug.impairment)
 
     def _update_fields(self) -> None:
         p = self.spec.cancer

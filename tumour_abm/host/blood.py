@@ -11,10 +11,11 @@ B-cell lymphoma) describe the blood level in phases:
 
 Here the expansion is the same programme, but it runs only while there is antigen to drive it. The section stands for
 the tumour, so its antigen-positive cancer cells, relative to their count at the infusion, are the stimulus `s`:
-    expanding (lag ≤ t ≤ Tmax):  dE/dt = [ρ·s − α·(1 − s)]·E,    dM/dt = f·α·(1 − s)·E − β·M
+    expanding (lag ≤ t ≤ Tmax):  dE/dt = [ρ·(1 − I)·s − α·(1 − s)]·E,    dM/dt = f·α·(1 − s)·E − β·M
     otherwise:                   dE/dt = −α·E,                     dM/dt = f·α·E − β·M
 with `s = A/(A + K)` for the relative antigen burden `A`; t is counted from the first infusion into blood. E and M are
-blood levels (cells/µL). A fraction f of the effectors leaving the effector pool become memory cells: Stein's
+blood levels (cells/µL); I is selinexor's impairment of CAR-T proliferation at the step's plasma level, the same
+rule that slows division in the tissue. A fraction f of the effectors leaving the effector pool become memory cells: Stein's
 fraction surviving into the slow phase. `s` is held over a model step, so a step is solved exactly by exponentials
 (`advance`).
 """
@@ -114,9 +115,11 @@ class CarTBloodPool:
         a = max(antigen_relative, 0.0)
         return a / (a + self.params.antigen_half_max)
 
-    def advance(self, start_h: float, dt_h: float, antigen_relative: float) -> None:
-        """One step from `start_h`, with the stimulus held over it. Where the step crosses a phase boundary
-        (the lag's end or the peak) it is solved in pieces."""
+    def advance(self, start_h: float, dt_h: float, antigen_relative: float, impairment: float = 0.0) -> None:
+        """One step from `start_h`, with the stimulus held over it. `impairment` (0-1) is selinexor's impairment of
+        CAR-T proliferation at this step's level (`cells/car_t.py`, the rule that slows division in the tissue):
+        the expansion rate is × (1 − impairment). Where the step crosses a phase boundary (the lag's end or the
+        peak) it is solved in pieces."""
         if self.infused_h is None or start_h + dt_h <= self.infused_h:
             return
         p, s = self.params, self.stimulus(antigen_relative)
@@ -125,13 +128,13 @@ class CarTBloodPool:
         cuts = sorted({t0_d, t1_d, *(b for b in (p.expansion_lag_d, p.time_to_peak_d) if t0_d < b < t1_d)})
         for a, b in zip(cuts[:-1], cuts[1:]):
             expanding = p.expansion_lag_d <= a and b <= p.time_to_peak_d
-            self._solve(b - a, s if expanding else 0.0, expanding)
+            self._solve(b - a, s if expanding else 0.0, expanding, 1.0 - impairment)
 
-    def _solve(self, days: float, s: float, expanding: bool) -> None:
-        """Exact solution of the linear pair over `days` at a constant stimulus."""
+    def _solve(self, days: float, s: float, expanding: bool, proliferation: float) -> None:
+        """Exact solution of the linear pair over `days` at a constant stimulus and proliferation factor."""
         p = self.params
         leaving = self.contraction_per_d * ((1.0 - s) if expanding else 1.0)
-        rate = (self.growth_per_d * s if expanding else 0.0) - leaving  # the effectors' net rate
+        rate = (self.growth_per_d * proliferation * s if expanding else 0.0) - leaving  # the effectors' net rate
         to_memory = p.memory_fraction * leaving  # per effector per day
         e0, m0 = self.effector, self.memory
         self.effector = e0 * math.exp(rate * days)
