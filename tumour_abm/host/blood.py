@@ -11,13 +11,13 @@ B-cell lymphoma) describe the blood level in phases:
 
 Here the expansion is the same programme, but it runs only while there is antigen to drive it. The section stands for
 the tumour, so its antigen-positive cancer cells, relative to their count at the infusion, are the stimulus `s`:
-    expanding (lag ≤ t ≤ Tmax):  dE/dt = [ρ·(1 − I)·s − α·(1 − s)]·E,    dM/dt = f·α·(1 − s)·E − β·M
-    otherwise:                   dE/dt = −α·E,                     dM/dt = f·α·E − β·M
+    expanding (lag ≤ t ≤ Tmax):  dE/dt = [ρ·(1 − I)·s − α·(1 − s)]·E,   dM/dt = f·α·(1 − s)·E − β·M
+    otherwise:                   dE/dt = −α·E,                           dM/dt = f·α·E − β·M
 with `s = A/(A + K)` for the relative antigen burden `A`; t is counted from the first infusion into blood. E and M are
-blood levels (cells/µL); I is selinexor's impairment of CAR-T proliferation at the step's plasma level, the same
-rule that slows division in the tissue. A fraction f of the effectors leaving the effector pool become memory cells: Stein's
-fraction surviving into the slow phase. `s` is held over a model step, so a step is solved exactly by exponentials
-(`advance`).
+blood levels (cells/µL). I is selinexor's impairment of CAR-T proliferation at the step's plasma level, the same rule
+that slows division in the tissue. A fraction f of the effectors leaving the effector pool become memory cells
+(Stein's fraction surviving into the slow phase). `s` and I are held over a model step, so a step is solved exactly
+by exponentials (`advance`).
 """
 
 from __future__ import annotations
