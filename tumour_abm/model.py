@@ -157,7 +157,7 @@ class TumourModel(mesa.Model):
         """Carry out the infusions due in (after, until]: cells arrive next to vessels."""
         for event in self.plan.infusions_between(after_h, until_h):
             count, course = int(event.amount), event.course
-            if event.product == "car_t" and course.into_blood:
+            if course.into_blood:
                 now_h = (event.day - self.spec.time.start_day) * 24.0
                 if self._antigen_at_infusion is None:
                     self._antigen_at_infusion = self.car_t.antigen_positive()

@@ -137,7 +137,7 @@ def events_table(plan) -> pd.DataFrame:
     """Every dose and infusion, dated, as written to events.csv."""
     rows = []
     for e in plan.events:
-        if e.kind == "infusion" and getattr(e.course, "into_blood", False):
+        if e.kind == "infusion" and e.course.into_blood:
             detail = f"{e.amount:.3g} cells/kg into the blood"
         elif e.kind == "infusion":
             detail = f"{int(e.amount)} cells"

@@ -124,6 +124,10 @@ class NKInfusion(_Window):
         0.8, unit="1", source="expanded / infused NK cells are mostly NKG2A+, review [82,83]", ge=0, le=1
     )
 
+    @property
+    def into_blood(self) -> bool:
+        return False  # NK products are placed in the section (there is no blood route for them yet)
+
 
 def _as_list(value: Any) -> Any:
     """One course may be written as a mapping instead of a one-item list."""
@@ -215,7 +219,7 @@ def resolve_events(therapy: TherapyParams) -> list[DatedEvent]:
         for course in getattr(therapy, name):
             offset = zero[course.relative_to] if course.relative_to else 0.0
             if name in INFUSIONS:
-                amount = course.dose_per_kg if getattr(course, "into_blood", False) else course.count
+                amount = course.dose_per_kg if course.into_blood else course.count
                 events.append(DatedEvent(offset + course.day, name, "infusion", float(amount), course))
             else:
                 for day in course.days():
