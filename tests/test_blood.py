@@ -131,3 +131,13 @@ def test_count_and_dose_per_kg_together_are_a_clear_error():
     with pytest.raises(ConfigError) as err:
         Scenario().with_updates({"therapy.car_t": {"day": 0, "count": 10, "dose_per_kg": 2e6}})
     assert "count" in str(err.value) and "dose_per_kg" in str(err.value) and "not both" in str(err.value)
+
+
+def test_a_dose_route_scenario_takes_updates_as_any_other():
+    # Batches, sweeps and cohorts update scenarios by dumping and validating them again: the dose route must
+    # survive that, and a course naming neither route places the default count in the section.
+    dosed = Scenario().with_updates({"therapy.car_t": {"day": 0, "dose_per_kg": 2e6}})
+    again = dosed.with_updates({"time.days": 7, "output.snapshot_days": []})
+    assert again.therapy.car_t[0].dose_per_kg == 2e6 and again.therapy.car_t[0].count is None
+    plain = Scenario().with_updates({"therapy.car_t": {"day": 0}})
+    assert plain.therapy.car_t[0].count == 10 and not plain.therapy.car_t[0].into_blood

@@ -94,20 +94,33 @@ class DoseCourse(_Window):
 MAX_CELLS_PER_KG = 1e10  # far above any product's dose (CAR-T: 1e5-1e7 cells/kg)
 
 
+DEFAULT_CAR_T_CELLS = 10  # cells reaching a 2 x 2 mm section when a course names neither route; scenario default
+
+
 class CarTInfusion(_Window):
     """Either `count` cells placed in the tissue section, or a dose per kg into the blood (`dose_per_kg`), from
     which cells expand and home into the section (`host/blood.py`)."""
 
     day: float = day_param(0.0, source="scenario: infusion day")
-    count: int = param(10, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
+    count: int | None = param(None, unit="cells", source=f"scenario: cells reaching this tissue section; "
+                                                        f"{DEFAULT_CAR_T_CELLS} when no dose_per_kg is given", gt=0)
     dose_per_kg: float | None = param(
         None, unit="cells/kg", source=f"scenario: a dose into the blood, e.g. axi-cel 2e6/kg; at most "
                                       f"{MAX_CELLS_PER_KG:g}", gt=0, le=MAX_CELLS_PER_KG,
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _tissue_by_default(cls, data: Any) -> Any:
+        """Without either route, the default tissue count; the two are exclusive, so a dose-route course keeps
+        count empty (and so dumps and validates again unchanged)."""
+        if isinstance(data, dict) and data.get("count") is None and data.get("dose_per_kg") is None:
+            return {**data, "count": DEFAULT_CAR_T_CELLS}
+        return data
+
     @model_validator(mode="after")
     def _one_route(self) -> CarTInfusion:
-        if self.dose_per_kg is not None and "count" in self.model_fields_set:
+        if self.dose_per_kg is not None and self.count is not None:
             raise KeyProblems([(("count",), "give count (cells placed in the section) or dose_per_kg (a dose into "
                                             "the blood), not both")])
         return self
