@@ -10,7 +10,7 @@ import time
 import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -21,7 +21,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
-from .batchfile import Batch, patient_updates, updated_scenario
+from .batchfile import Batch, updated_scenario
+from .cohort import Patient, draw_patient
 from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, owner_kind
 from .resources import check_memory, run_output_bytes
 from .rundir import manifest_base, write_json, write_run
@@ -39,8 +40,9 @@ class Job:
     replicate: int
     seed: int
     scenario: Scenario
-    patient: dict[str, Any]
+    patient: dict[str, Any]  # the virtual patient's scenario updates
     folder: str  # relative to the batch folder
+    covariates: dict[str, float] = field(default_factory=dict)  # the virtual patient's traits
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -59,16 +61,16 @@ def plan_jobs(batch: Batch, replicates: int) -> list[Job]:
             for i in range(n):
                 stream = [p.base_seed, i] if p.seeds == "paired" else [p.base_seed, a, k, i]
                 seed = int(np.random.SeedSequence(stream).generate_state(1)[0])
-                patient: dict[str, Any] = {}
+                patient = Patient()
                 if p.cohort:
-                    rng = np.random.default_rng([COHORT_STREAM, *stream])
-                    patient = patient_updates(p.cohort, scenario, rng)
-                if patient:
-                    scenario_i = updated_scenario(scenario, patient, batch.path, "cohort.parameters",
+                    patient = draw_patient(p.cohort, scenario, np.random.default_rng([COHORT_STREAM, *stream]))
+                if patient.updates:
+                    scenario_i = updated_scenario(scenario, patient.updates, batch.path, "cohort.parameters",
                                                   f" (drawn for replicate {i} of arm {arm})")
                 else:
                     scenario_i = scenario
-                jobs.append(Job(arm, k, i, seed, scenario_i, patient, f"replicates/{arm}/p{k}/r{i:03d}"))
+                jobs.append(Job(arm, k, i, seed, scenario_i, patient.updates, f"replicates/{arm}/p{k}/r{i:03d}",
+                                patient.covariates))
     return jobs
 
 
@@ -89,7 +91,8 @@ def run_job(job: Job, root: str) -> tuple[tuple[str, int, int], str, str]:
     try:
         (folder / "error.json").unlink(missing_ok=True)
         write_run(result, folder, figures=False, extra={"arm": job.arm, "point": job.point,
-                                                        "replicate": job.replicate, "patient": job.patient})
+                                                        "replicate": job.replicate, "patient": job.patient,
+                                                        "covariates": job.covariates})
     except OSError as exc:
         return job.key, UNWRITABLE, _os_error(exc)
     return job.key, "ok", ""
@@ -174,6 +177,7 @@ def collect(root: Path, jobs: Iterable[Job], batch: Batch) -> tuple[pd.DataFrame
         row: dict[str, Any] = {"arm": job.arm, "point": job.point, "point_label": labels[job.point],
                                "replicate": job.replicate, "seed": job.seed}
         row.update({f"sweep:{k}": v for k, v in points[job.point].items()})
+        row.update({f"covariate:{k}": v for k, v in job.covariates.items()})
         row.update({f"patient:{k}": v for k, v in job.patient.items()})
         if is_done(root, job):
             row["status"], row["error"] = "ok", ""

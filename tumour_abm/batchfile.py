@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
+from .cohort import CohortParams, patient_updates
 from .config_files import ConfigError, KeyProblems, Problem, Sources, read_yaml_tree, validate_model
 from .outcomes import OUTCOMES
-from .params import DAY_LIMIT, LARGEST_NUMBER, Params, param
+from .params import DAY_LIMIT, Params, param
 from .scenario import Scenario, load_scenario, run_length_updates
 
 OutcomeName = Literal[tuple(OUTCOMES)]  # type: ignore[valid-type]
@@ -32,58 +33,6 @@ class ArmParams(Params):
     )
     replicates: int | None = param(None, unit="runs", source="batch file: this arm's replicates, instead of the "
                                                               "batch's (paired seeds: its first n)", ge=1, le=100_000)
-
-
-_ANY_NUMBER = {"ge": -LARGEST_NUMBER, "le": LARGEST_NUMBER}  # the bound every number without its own gets
-
-
-class DistributionParams(Params):
-    """One patient parameter's distribution: lognormal (mean, cv), normal (mean, sd), uniform (low, high) or
-    poisson (mean, for counts)."""
-
-    kind: Literal["lognormal", "normal", "uniform", "poisson"] = param(..., unit="-", source="batch file")
-    mean: float | None = param(None, unit="as the parameter", source="batch file", **_ANY_NUMBER)
-    cv: float | None = param(None, unit="1", source="batch file", ge=0, le=LARGEST_NUMBER)
-    sd: float | None = param(None, unit="as the parameter", source="batch file", ge=0, le=LARGEST_NUMBER)
-    low: float | None = param(None, unit="as the parameter", source="batch file", **_ANY_NUMBER)
-    high: float | None = param(None, unit="as the parameter", source="batch file", **_ANY_NUMBER)
-
-    @model_validator(mode="after")
-    def _complete(self) -> DistributionParams:
-        needs = {"lognormal": ("mean", "cv"), "normal": ("mean", "sd"), "uniform": ("low", "high"), "poisson": ("mean",)}
-        missing = [k for k in needs[self.kind] if getattr(self, k) is None]
-        if missing:
-            raise KeyProblems([((k,), f"a {self.kind} distribution needs {', '.join(needs[self.kind])}")
-                               for k in missing])
-        unused = [k for k in ("mean", "cv", "sd", "low", "high")
-                  if k not in needs[self.kind] and getattr(self, k) is not None]
-        if unused:
-            raise KeyProblems([((k,), f"not a parameter of a {self.kind} distribution (it takes "
-                                      f"{', '.join(needs[self.kind])})") for k in unused])
-        if self.kind in ("lognormal", "poisson") and self.mean <= 0:
-            raise KeyProblems([(("mean",), f"a {self.kind} distribution needs mean > 0")])
-        if self.kind == "uniform" and self.high < self.low:
-            raise KeyProblems([(("high",), f"is below low {self.low:g}")])
-        return self
-
-    def draw(self, rng: np.random.Generator) -> float:
-        if self.kind == "lognormal":
-            sigma2 = np.log1p(self.cv**2)
-            return float(rng.lognormal(np.log(self.mean) - sigma2 / 2.0, np.sqrt(sigma2)))
-        if self.kind == "normal":
-            return float(rng.normal(self.mean, self.sd))
-        if self.kind == "uniform":
-            return float(rng.uniform(self.low, self.high))
-        return float(rng.poisson(self.mean))
-
-
-class CohortParams(Params):
-    parameters: Annotated[dict[str, DistributionParams], Field(strict=False)] = param(
-        {}, unit="-", source="batch file: dotted scenario paths → distributions, drawn once per virtual patient"
-    )
-    pk_variability: bool = param(
-        False, unit="-", source="batch file: each patient's selinexor CL/F and V/F drawn with the PK's CVs"
-    )
 
 
 class SweepParams(Params):
@@ -307,20 +256,3 @@ def _update_line(key_path: str, updates: dict[str, Any], where: str, sources: So
         if found and found[1] is not None:
             return found[1]
     return None
-
-
-def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Generator) -> dict[str, Any]:
-    """One virtual patient: a value for each cohort parameter (counts rounded), and PK if it varies."""
-    updates: dict[str, Any] = {}
-    current = scenario.model_dump()
-    for dotted, dist in cohort.parameters.items():
-        value = dist.draw(rng)
-        node = current
-        for key in dotted.split("."):
-            node = node[int(key)] if isinstance(node, (list, tuple)) else node.get(key) if isinstance(node, dict) else None
-        updates[dotted] = max(0, int(round(value))) if isinstance(node, int) and not isinstance(node, bool) else value
-    if cohort.pk_variability:
-        pk = scenario.products.selinexor_pk.for_patient(rng)
-        updates["products.selinexor_pk.cl_l_per_h"] = pk.cl_l_per_h
-        updates["products.selinexor_pk.vc_l"] = pk.vc_l
-    return updates

@@ -17,7 +17,8 @@ import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
 from ..batch import COHORT_STREAM
-from ..batchfile import CohortParams, check_outcome_expression, patient_updates
+from ..batchfile import check_outcome_expression
+from ..cohort import CohortParams, patient_updates
 from ..config_files import KeyProblems
 from ..params import Params, param
 from ..scenario import Scenario
