@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tumour_abm.cells.car_t import CarTCell, car_t_kill_hazard
+from tumour_abm.cells.car_t import car_t_kill_hazard
 from tumour_abm.cells.cancer import division_rate_per_h
 from tumour_abm.cells.contact import kill_probability, neighbour_targets
 from tumour_abm.cells.motility import Uphill, settle, walk

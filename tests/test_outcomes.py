@@ -71,3 +71,30 @@ def test_every_kill_column_has_a_label_in_the_browser_view():
     from tumour_abm.view_figures import KILL_LABELS
 
     assert set(KILL_LABELS) == set(KILLS) and set(KILLS) <= set(TIMESERIES)
+
+
+def test_a_response_counts_as_confirmed_only_when_seen_again_four_weeks_later():
+    weeks = np.arange(0, 85, 7.0)  # weekly measurements for 12 weeks
+    short = np.array([100, 60, 40, 40, 45, 70, 90, 100, 110, 120, 130, 140, 150])  # PR for 3 weeks, then PD
+    s = summarise_burden(weeks, short, 0.0, R)
+    assert s["best_response"] == "PR" and s["confirmed_response"] == "PD"  # unconfirmed: it progressed
+    assert s["time_to_response_d"] == 14.0  # the first assessment at -51 % or below (40)
+    held = np.array([100, 60, 40, 40, 45, 40, 42, 45, 45, 45, 46, 47, 48])  # PR from day 14 to day 84
+    assert summarise_burden(weeks, held, 0.0, R)["confirmed_response"] == "PR"
+    brief_cr = np.array([100, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    assert summarise_burden(weeks, brief_cr, 0.0, R)["confirmed_response"] == "CR"
+    ends_early = np.array([100, 60, 40, 40, 45])  # PR first seen on day 14, follow-up ends on day 28
+    s = summarise_burden(weeks[:5], ends_early, 0.0, R)
+    assert s["best_response"] == "PR" and s["confirmed_response"] == "SD"
+    assert summarise_burden(weeks[:5], ends_early, 0.0, ResponseParams(confirm_after_d=14))["confirmed_response"] == "PR"
+
+
+def test_scans_see_the_tumour_only_on_their_days():
+    days = np.arange(0, 13, 1.0)
+    # a dip below -51 % between scans (days 2-4) is not seen by scans every 6 days (days 0, 6, 12)
+    burden = np.array([100, 70, 40, 40, 45, 60, 70, 80, 100, 120, 130, 140, 150])
+    every_day = summarise_burden(days, burden, 0.0, R)
+    scanned = summarise_burden(days, burden, 0.0, ResponseParams(assessment_every_d=6))
+    assert every_day["best_response"] == "PR" and every_day["time_to_progression_d"] == 5.0
+    assert scanned["best_response"] == "PD" and scanned["time_to_progression_d"] == 12.0  # 150 >= 1.44 x 70
+    assert scanned["best_change"] == pytest.approx(-0.3)

@@ -63,6 +63,49 @@ def test_response_rates_with_wilson_interval():
     assert row["orr_ci_high"] == pytest.approx(centre + half, abs=1e-4)
 
 
+def test_confirmed_response_rate_beside_the_best():
+    reps = pd.DataFrame({"status": "ok", "point": 0, "arm": "a",
+                         "best_response": ["CR", "PR", "PR", "SD", "PD"],
+                         "confirmed_response": ["CR", "SD", "PR", "SD", "PD"]})
+    row = stats.response_rates(reps).iloc[0]
+    assert row["orr"] == 0.6 and row["confirmed_orr"] == 0.4
+    assert row["confirmed_orr_ci_low"] < 0.4 < row["confirmed_orr_ci_high"]
+
+
+def _cox_by_hand(times, events, in_arm):
+    """Breslow partial likelihood of one binary covariate, maximised over a fine grid (no ties in the data, so
+    Efron's and Breslow's agree), and its curvature for the Wald interval."""
+    order = np.argsort(times)
+    e, x = events[order], in_arm[order]
+
+    def loglik(beta):
+        risk = np.exp(beta * x)
+        at_risk = np.cumsum(risk[::-1])[::-1]  # sum over everyone still followed at each time
+        return float(np.sum(e * (beta * x - np.log(at_risk))))
+
+    grid = np.linspace(-4, 4, 80001)
+    beta = grid[np.argmax([loglik(b) for b in grid])]
+    h = 1e-3
+    info = -(loglik(beta + h) - 2 * loglik(beta) + loglik(beta - h)) / h**2
+    return beta, 1.96 / np.sqrt(info)
+
+
+def test_hazard_ratio_matches_the_partial_likelihood_maximised_independently():
+    rng = np.random.default_rng(4)
+    arm_t, ref_t = rng.exponential(20.0, 60), rng.exponential(10.0, 60)
+    arm_e, ref_e = arm_t < 30, ref_t < 30
+    arm_t, ref_t = np.minimum(arm_t, 30), np.minimum(ref_t, 30)  # censored at the end of follow-up
+    hr = stats.hazard_ratio(arm_t, arm_e, ref_t, ref_e)
+    beta, half = _cox_by_hand(np.concatenate([arm_t, ref_t]), np.concatenate([arm_e, ref_e]).astype(float),
+                              np.concatenate([np.ones(60), np.zeros(60)]))
+    assert hr["hazard_ratio"] == pytest.approx(np.exp(beta), rel=1e-3)
+    assert hr["hr_ci_low"] == pytest.approx(np.exp(beta - half), rel=1e-2)
+    assert hr["hr_ci_high"] == pytest.approx(np.exp(beta + half), rel=1e-2)
+    assert hr["hazard_ratio"] < 1  # the arm progresses more slowly
+    none = stats.hazard_ratio(arm_t, np.zeros(60, bool), ref_t, ref_e)
+    assert np.isnan(none["hazard_ratio"])  # no progression in one arm: no finite estimate
+
+
 def test_compare_pairs_replicates_and_reports_effects():
     rows = []
     for i, (ref, arm) in enumerate([(100, 80), (120, 95), (90, 70), (110, 92), (105, 80), (98, 77)]):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import batch_plots, stats
+from . import batch_plots, stats, trial_plots
 from .atomic import write_atomic, write_text_atomic
 from .batchfile import BatchParams
 from .config_files import load_model
@@ -87,7 +87,11 @@ def analyse(out: Path, meta: dict) -> Path:
         made.append(("time series: median and 90 % band over replicates", "ribbons", batch_plots.ribbons(timeseries, arms)))
     if len(ok):
         made.append(("outcomes by arm", "outcomes", batch_plots.outcome_boxes(replicates, outcomes, arms)))
-        made.append(("time to progression", "progression", batch_plots.km_curves(replicates, arms)))
+        made.append(("time to progression", "progression", trial_plots.km_curves(replicates, arms)))
+        if "best_change" in ok and pd.to_numeric(ok["best_change"], errors="coerce").notna().any():
+            made.append(("best change in burden per patient (waterfall)", "waterfall",
+                         trial_plots.waterfall(replicates, arms)))
+            made.append(("each patient's course (swimmer plot)", "swimmer", trial_plots.swimmer(replicates, arms)))
         for outcome in outcomes[:2]:
             fig = batch_plots.sweep_plot(replicates, outcome, arms)
             if fig is not None:

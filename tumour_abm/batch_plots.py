@@ -12,7 +12,7 @@ import pandas as pd
 
 from .outcomes import OUTCOMES
 from .reporters import TIMESERIES
-from .stats import kaplan_meier, ok_rows, time_to_progression
+from .stats import ok_rows
 
 RIBBON_COLUMNS = ("cancer_alive", "car_t_total", "nk_total", "macrophage_m1", "macrophage_m2", "neutrophils",
                   "selinexor_nM", "hla_e_mean")
@@ -65,23 +65,6 @@ def outcome_boxes(replicates: pd.DataFrame, outcomes: list[str], arms: list[str]
         label, unit = OUTCOMES.get(outcome, (outcome, ""))
         ax.set(title=label, ylabel=unit)
         ax.tick_params(axis="x", rotation=30)
-    return fig
-
-
-def km_curves(replicates: pd.DataFrame, arms: list[str], point: int = 0) -> plt.Figure:
-    """Kaplan-Meier curves of time to progression (censored at the end of follow-up)."""
-    ok = ok_rows(replicates)
-    ok = ok[ok["point"] == point]
-    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
-    colour = _colours(arms)
-    for arm in arms:
-        group = ok[ok["arm"] == arm]
-        times, events = time_to_progression(group)
-        t, s = kaplan_meier(times, events)
-        ax.step(t, s, where="post", color=colour[arm], label=f"{arm} (n={len(times)})")
-    ax.set(xlabel="days from baseline", ylabel="free of progression", ylim=(-0.02, 1.02),
-           title="time to progression (Kaplan-Meier)")
-    ax.legend(fontsize="small")
     return fig
 
 

@@ -15,13 +15,18 @@ NOT_EVALUABLE = "NE"  # RECIST's category for a response that cannot be assessed
 def summarise_burden(
     day: np.ndarray, burden: np.ndarray, treatment_start_day: float, response: ResponseParams
 ) -> dict[str, float | int | bool | str | None]:
-    """Burden outcomes: final and nadir, area under the curve, time to progression (censored) and best response.
+    """Burden outcomes: final and nadir, area under the curve, time to progression (censored), best response and
+    confirmed best response.
 
-    Progression is a rise of `progression_change` over the running nadir since treatment start; best response
-    follows RECIST's order CR > PR > PD > SD, with burden (a cell count on a section) in place of diameters, and
-    counts only what happened up to progression (a tumour that progresses and is then cleared has best response
-    PD). Responses need a baseline: a run that ends at or before it, or that has no tumour there, has them "not
-    evaluable" (NE, NaN), with the reason in `response_not_evaluable`.
+    Responses are read at the assessments: every step, or, with `response.assessment_every_d`, the first step at
+    or after each scan day from the baseline, as a trial sees the tumour. Progression is a rise of
+    `progression_change` over the running nadir since the baseline; best response follows RECIST's order
+    CR > PR > PD > SD, with burden (a cell count on a section) in place of diameters, and counts only what happened
+    up to progression (a tumour that progresses and is then cleared has best response PD). The confirmed best
+    response needs a CR or PR to be seen again at an assessment at least `confirm_after_d` later, before
+    progression (RECIST 1.1); an unconfirmed one counts as SD, or PD if the tumour progressed. Responses need a
+    baseline: a run that ends at or before it, or that has no tumour there, has them "not evaluable" (NE, NaN),
+    with the reason in `response_not_evaluable`.
     """
     day = np.asarray(day, dtype=np.float64)
     burden = np.asarray(burden, dtype=np.float64)
@@ -32,13 +37,14 @@ def summarise_burden(
         "nadir_day": float(day[nadir]),
         "tumour_auc_cell_days": float(np.trapezoid(burden, day)),
     }
-    after = day >= treatment_start_day
-    post_day, post = day[after], burden[after]
+    scans = assessments(day, treatment_start_day, response.assessment_every_d)
+    post_day, post = day[scans], burden[scans]
     reason = _not_evaluable(post, day[-1], treatment_start_day)
     if reason:
         return summary | {"time_to_progression_d": float("nan"), "progressed": None,
                           "eliminated": bool(burden[-1] == 0), "best_response": NOT_EVALUABLE,
-                          "best_change": float("nan"), "response_not_evaluable": reason}
+                          "confirmed_response": NOT_EVALUABLE, "best_change": float("nan"),
+                          "time_to_response_d": float("nan"), "response_not_evaluable": reason}
 
     start = post[0]
     running_nadir = np.minimum.accumulate(post)
@@ -46,19 +52,45 @@ def summarise_burden(
     progressed = bool(len(progressed_at))
     last = progressed_at[0] if progressed else len(post) - 1
     ttp = post_day[last] - treatment_start_day
-    until = post[1 : last + 1]  # the response window: after the baseline, up to progression
+    window = slice(1, last + 1)  # the response window: after the baseline, up to progression
+    until, until_day = post[window], post_day[window]
     change = (until.min() - start) / start if len(until) else 0.0
-    if (until == 0).any():
-        best = "CR"
-    elif change <= response.partial_response_change:
-        best = "PR"
-    elif progressed:
-        best = "PD"
-    else:
-        best = "SD"
+    complete = until == 0
+    partial = (until - start) / start <= response.partial_response_change
+    best = _category(complete.any(), partial.any(), progressed)
+    confirmed = _category(_confirmed(complete, until_day, response.confirm_after_d),
+                          _confirmed(partial, until_day, response.confirm_after_d), progressed)
+    responded = np.flatnonzero(partial)
     return summary | {"time_to_progression_d": float(ttp), "progressed": progressed,
-                      "eliminated": bool((post == 0).any()), "best_response": best, "best_change": float(change),
-                      "response_not_evaluable": None}
+                      "eliminated": bool((post == 0).any()), "best_response": best, "confirmed_response": confirmed,
+                      "best_change": float(change),
+                      "time_to_response_d": float(until_day[responded[0]] - treatment_start_day) if len(responded)
+                      else float("nan"), "response_not_evaluable": None}
+
+
+def assessments(day: np.ndarray, baseline_day: float, every_d: float | None) -> np.ndarray:
+    """Indices of the steps at which responses are read: every step from the baseline on, or the first step at or
+    after each scan day (baseline, baseline + every_d, ...)."""
+    after = np.flatnonzero(day >= baseline_day)
+    if every_d is None or not len(after):
+        return after
+    scan_days = baseline_day + every_d * np.arange(int((day[-1] - baseline_day) // every_d) + 1)
+    return np.unique(np.searchsorted(day, scan_days - 1e-9))
+
+
+def _category(complete: bool, partial: bool, progressed: bool) -> str:
+    if complete:
+        return "CR"
+    if partial:
+        return "PR"
+    return "PD" if progressed else "SD"
+
+
+def _confirmed(meets: np.ndarray, when: np.ndarray, after_d: float) -> bool:
+    """Whether a criterion met at one assessment is met again at one at least `after_d` later. The first and the
+    last assessments meeting it are the widest-spaced pair, so they decide."""
+    hits = np.flatnonzero(meets)
+    return bool(len(hits)) and when[hits[-1]] - when[hits[0]] >= after_d - 1e-9
 
 
 def _not_evaluable(post: np.ndarray, last_day: float, baseline_day: float) -> str | None:
@@ -194,6 +226,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "tumour_auc_cell_days": ("tumour burden over time (AUC)", "cell-days"),
     "time_to_progression_d": ("time to progression (censored)", "d"),
     "best_change": ("best change in burden from baseline (up to progression)", "fraction"),
+    "time_to_response_d": ("time to the first partial or complete response (NaN: none)", "d"),
     "killed_nk": ("cancer cells killed by NK cells", "cells"),
     "killed_nk_granzyme": ("cancer cells killed by NK granzyme", "cells"),
     "killed_nk_adcc": ("cancer cells killed by NK ADCC", "cells"),

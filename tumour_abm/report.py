@@ -89,8 +89,11 @@ def build_report(*, title: str, description: str, meta: dict, differences: pd.Da
               f"<p class='note'>{html.escape(test)}, two-sided; p_holm is adjusted over every comparison in this "
               "table; rank_biserial is positive when the arm is higher (all columns in comparisons.csv)</p>",
               _table(_without_single_point(shown))]
-    parts += ["<h2>Time to progression</h2>", _table(progression)]
-    parts += ["<h2>Best response</h2><p class='note'>ORR = (CR + PR) / n with a Wilson 95 % CI</p>",
+    parts += ["<h2>Time to progression</h2><p class='note'>median from the Kaplan-Meier curve; log-rank p and the "
+              "hazard ratio of progression against the reference (Cox, Efron ties, Wald 95 % CI; undefined when an "
+              "arm has no progression)</p>", _table(progression)]
+    parts += ["<h2>Best response</h2><p class='note'>ORR = (CR + PR) / n with a Wilson 95 % CI; confirmed_orr counts "
+              "a CR or PR only if seen again at least response.confirm_after_d later (RECIST 1.1)</p>",
               _table(responses)]
     parts.append("<h2>Figures</h2>")
     parts += [f"<h3>{html.escape(caption)}</h3>{tag}" for caption, tag in figures]

@@ -74,6 +74,14 @@ class ResponseParams(Params):
     baseline_day: float | None = day_param(
         None, source="scenario: day responses are measured from (default: the first therapy event)"
     )
+    assessment_every_d: float | None = param(
+        None, unit="d", source="scenario: the burden is assessed (scanned) this often after the baseline, as in a "
+                               "trial (e.g. 42 for 6-weekly scans); default: at every step", gt=0, le=DAY_LIMIT
+    )
+    confirm_after_d: float = param(
+        28.0, unit="d", source="RECIST 1.1: a response is confirmed by an assessment at least 4 weeks after it was "
+                               "first seen", ge=0, le=DAY_LIMIT
+    )
 
 
 WELL_DERIVED = (("time", "start_day"), ("time", "days"), ("grid", "vessel_fraction"))  # what a well's section sets

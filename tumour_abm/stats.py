@@ -3,15 +3,19 @@
 Per arm: mean, SD, median and a bootstrap 95 % CI of the mean. Against the reference arm: the paired Wilcoxon
 signed-rank test when seeds are paired (replicate i of both arms shares its seed and patient), Mann-Whitney
 otherwise, with the mean difference and the rank-biserial correlation as effect sizes and Holm's correction over
-all comparisons. Time to progression: Kaplan-Meier curves with censoring and log-rank tests. Cohorts: response
-categories and the objective response rate with a Wilson interval.
+all comparisons. Time to progression: Kaplan-Meier curves with censoring, log-rank tests and the hazard ratio against the reference
+(Cox proportional hazards, Efron's ties, with a Wald 95 % CI). Cohorts: response categories and the objective
+response rate, best and confirmed, with Wilson intervals.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.duration.hazard_regression import PHReg
 
 from .outcomes import NOT_EVALUABLE
 
@@ -159,29 +163,59 @@ def progression(replicates: pd.DataFrame, reference: str) -> pd.DataFrame:
             below = np.flatnonzero(km_s <= 0.5)
             row = {"point": point, "arm": arm, "n": len(t), "not_evaluable": len(group) - len(t),
                    "progressed": int(e.sum()), "median_ttp_d": float(km_t[below[0]]) if len(below) else np.nan,
-                   "logrank_p": np.nan}
+                   "logrank_p": np.nan, **dict.fromkeys(HAZARD_COLUMNS, np.nan)}
             if arm != reference and len(t) and len(rt) and (e.any() or re_.any()):
                 with np.errstate(invalid="ignore", divide="ignore"):  # one replicate each: no variance, no test
                     res = stats.logrank(stats.CensoredData(uncensored=t[e], right=t[~e]),
                                         stats.CensoredData(uncensored=rt[re_], right=rt[~re_]))
                 row["logrank_p"] = float(res.pvalue) if np.isfinite(res.pvalue) else np.nan
+                row.update(hazard_ratio(t, e, rt, re_))
             rows.append(row)
     return pd.DataFrame(rows)
 
 
+HAZARD_COLUMNS = ("hazard_ratio", "hr_ci_low", "hr_ci_high")
+
+
+def hazard_ratio(t: np.ndarray, e: np.ndarray, ref_t: np.ndarray, ref_e: np.ndarray) -> dict[str, float]:
+    """The arm's hazard of progression relative to the reference's (Cox, one binary covariate). Undefined (NaN)
+    when one of the two has no event, where the partial likelihood has no maximum."""
+    out = dict.fromkeys(HAZARD_COLUMNS, np.nan)
+    if not (e.any() and ref_e.any()):
+        return out
+    times = np.concatenate([t, ref_t])
+    status = np.concatenate([e, ref_e]).astype(float)
+    in_arm = np.concatenate([np.ones(len(t)), np.zeros(len(ref_t))])[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence notes on tiny samples: the finiteness check below decides
+        fit = PHReg(times, in_arm, status=status, ties="efron").fit(disp=False)
+    beta, (low, high) = float(fit.params[0]), fit.conf_int(alpha=1 - CI_LEVEL)[0]
+    if np.isfinite([beta, low, high]).all():
+        out.update(hazard_ratio=float(np.exp(beta)), hr_ci_low=float(np.exp(low)), hr_ci_high=float(np.exp(high)))
+    return out
+
+
 def response_rates(replicates: pd.DataFrame) -> pd.DataFrame:
     """Best-response categories per arm and point, and the objective response rate (CR + PR) with a Wilson CI,
-    over the replicates whose response could be evaluated (the others are counted as NE)."""
+    over the replicates whose response could be evaluated (the others are counted as NE); and the same rate for
+    confirmed responses when the replicates have them."""
     rows = []
     for (point, arm), group in ok_rows(replicates).groupby(["point", "arm"], sort=False):
         counts = group["best_response"].value_counts()
         n = int(sum(counts.get(c, 0) for c in RESPONSES))
-        responders = int(counts.get("CR", 0) + counts.get("PR", 0))
-        orr, low, high = np.nan, np.nan, np.nan
-        if n:
-            ci = stats.binomtest(responders, n).proportion_ci(confidence_level=CI_LEVEL, method="wilson")
-            orr, low, high = responders / n, float(ci.low), float(ci.high)
-        rows.append({"point": point, "arm": arm, "n": n, **{c: int(counts.get(c, 0)) for c in RESPONSES},
-                     NOT_EVALUABLE: int(counts.get(NOT_EVALUABLE, 0)), "orr": orr, "orr_ci_low": low,
-                     "orr_ci_high": high})
+        row = {"point": point, "arm": arm, "n": n, **{c: int(counts.get(c, 0)) for c in RESPONSES},
+               NOT_EVALUABLE: int(counts.get(NOT_EVALUABLE, 0)), **_rate(counts, n, "orr")}
+        if "confirmed_response" in group:
+            confirmed = group["confirmed_response"].value_counts()
+            row.update(_rate(confirmed, n, "confirmed_orr"))
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _rate(counts: pd.Series, n: int, name: str) -> dict[str, float]:
+    """(CR + PR) / n with its Wilson interval, NaN without evaluable replicates."""
+    if not n:
+        return {name: np.nan, f"{name}_ci_low": np.nan, f"{name}_ci_high": np.nan}
+    responders = int(counts.get("CR", 0) + counts.get("PR", 0))
+    ci = stats.binomtest(responders, n).proportion_ci(confidence_level=CI_LEVEL, method="wilson")
+    return {name: responders / n, f"{name}_ci_low": float(ci.low), f"{name}_ci_high": float(ci.high)}
