@@ -243,7 +243,8 @@ def test_fewer_infused_cells_than_asked_is_a_warning_with_the_numbers(capsys, tm
 
 # 8 -------------------------------------------------------------------------------------------------------------
 def test_check_validates_batch_files(capsys, tmp_path):
-    for path in [SCENARIOS / "batches" / "demo.yaml", *sorted((SCENARIOS / "claims").glob("[CH]*.yaml"))]:
+    for path in [SCENARIOS / "batches" / "demo.yaml", SCENARIOS / "trials" / "car_t_scheduling.yaml",
+                 *sorted((SCENARIOS / "claims").glob("[CH]*.yaml"))]:
         code, out, err = tumour_abm(capsys, "check", path)
         assert code == 0 and "arms:" in out and "each scenario valid" in err, (path, err)
     path = write_batch(tmp_path, arms={"a": {"scenario": "small.yaml", "overrides": {"nk.initial_count": -1}}},

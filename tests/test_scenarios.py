@@ -3,15 +3,21 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tumour_abm.runner import run
 from tumour_abm.scenario import load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
-# Scenario files only: batch files live in batches/ and at the top of claims/ (its arms/ are scenarios), analysis
-# files in analyses/.
-SCENARIOS = sorted(p for p in SCENARIO_DIR.rglob("*.yaml")
-                   if "batches" not in p.parts and "analyses" not in p.parts and p.parent.name != "claims")
+
+
+def _is_batch_file(path: Path) -> bool:
+    """Batch files (in batches/, trials/ and at the top of claims/) are the ones with arms."""
+    return isinstance(data := yaml.safe_load(path.read_text()), dict) and "arms" in data
+
+
+# Scenario files only: analysis files live in analyses/.
+SCENARIOS = sorted(p for p in SCENARIO_DIR.rglob("*.yaml") if "analyses" not in p.parts and not _is_batch_file(p))
 
 # The time-series columns DESIGN.md promises.
 DESIGN_COLUMNS = """time_h day cancer_alive killed_nk killed_car_t killed_macrophage died_drug nk_total nk_nkg2a_pos

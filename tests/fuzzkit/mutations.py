@@ -134,6 +134,11 @@ def mut_scale(draw, doc: Doc) -> Mutation:
     if how == "infusion":
         product = draw(st.sampled_from(["car_t", "nk_cells"]))
         count = draw(st.sampled_from(["10000000", "1.0e+7", "9223372036854775807", "1000000000000", "4000000"]))
+        if product == "car_t":
+            # A CAR-T course needs its antigen on the tumour, and the solid-tumour presets carry none: that (right)
+            # error would hide the count's, so the case targets an antigen the tumour is given.
+            place(doc, ("car_t", "target_antigen"), "CD19")
+            place(doc, ("cancer", "antigens", "CD19"), {"positive_fraction": 1.0, "level": 1.0})
         path = place(doc, ("therapy", product), Raw(f"[{{day: 0, count: {count}}}]"))
         return Mutation("scale", f"therapy.{product}.0.count = {count}", path + (0, "count"))
     if how == "snapshots":
