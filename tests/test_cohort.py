@@ -54,8 +54,9 @@ def test_covariates_set_the_scenario_as_documented():
     for name, antigen in TME.cancer.antigens.items():
         assert scenario.cancer.antigens[name].level == pytest.approx(0.2 * antigen.level)
     assert scenario.cancer.antigens[TME.car_t.target_antigen].positive_fraction == pytest.approx(0.8)
-    assert scenario.nk.initial_count == round(0.2 * TME.nk.initial_count)
-    assert scenario.macrophage.influx_per_d == pytest.approx(0.2 * TME.macrophage.influx_per_d)
+    # The infiltrate: × 0.2 for infiltration, × 0.2 again for a tumour a fifth the size (the same share of cells).
+    assert scenario.nk.initial_count == round(0.04 * TME.nk.initial_count)
+    assert scenario.macrophage.influx_per_d == pytest.approx(0.04 * TME.macrophage.influx_per_d)
     assert scenario.grid.vessel_fraction == pytest.approx(0.2 * TME.grid.vessel_fraction)
     assert scenario.cancer.initial_cells == round(0.2 * TME.cancer.initial_cells)
 
@@ -101,3 +102,16 @@ def test_a_batch_records_each_patients_covariates_and_pairs_them_across_arms(tmp
     for job in untreated:
         assert job.scenario.cancer.initial_cells == job.patient["cancer.initial_cells"]
         assert job.scenario.cancer.doubling_time_h == pytest.approx(36.0 / job.covariates["growth_rate"])
+
+
+def test_a_larger_tumour_brings_its_infiltrate_and_infiltration_compounds_with_size(tmp_path):
+    section = {"covariates": {"tumour_size": {"kind": "lognormal", "mean": 1.0, "cv": 0.5},
+                              "immune_infiltration": {"kind": "lognormal", "mean": 1.0, "cv": 0.5}}}
+    batch = load_batch(write_batch(tmp_path, cohort=section))
+    base = batch.scenarios["untreated"]
+    for job in [j for j in plan_jobs(batch, 4) if j.arm == "untreated"]:
+        size, infiltration = job.covariates["tumour_size"], job.covariates["immune_infiltration"]
+        s = job.scenario
+        assert s.cancer.initial_cells == round(base.cancer.initial_cells * size)
+        assert s.macrophage.influx_per_d == pytest.approx(base.macrophage.influx_per_d * size * infiltration)
+        assert s.macrophage.initial_count == round(base.macrophage.initial_count * size * infiltration)

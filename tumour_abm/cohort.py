@@ -13,6 +13,7 @@ onto its own distribution by its quantile function, so every covariate keeps its
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -116,10 +117,9 @@ class Covariate:
 IMMUNE_TYPES = ("nk", "macrophage", "neutrophil")
 
 
-def _times(path: str, rounded: bool = False) -> Callable[[dict, float], dict[str, Any]]:
+def _times(path: str) -> Callable[[dict, float], dict[str, Any]]:
     def apply(current: dict, value: float) -> dict[str, Any]:
-        scaled = _get(current, path) * value
-        return {path: max(0, int(round(scaled))) if rounded else scaled}
+        return {path: _get(current, path) * value}
     return apply
 
 
@@ -139,9 +139,15 @@ def _antigen_negative(current: dict, value: float) -> dict[str, Any]:
 def _infiltration(current: dict, value: float) -> dict[str, Any]:
     updates: dict[str, Any] = {}
     for kind in IMMUNE_TYPES:
-        updates[f"{kind}.initial_count"] = max(0, int(round(current[kind]["initial_count"] * value)))
+        updates[f"{kind}.initial_count"] = current[kind]["initial_count"] * value
         updates[f"{kind}.influx_per_d"] = current[kind]["influx_per_d"] * value
     return updates
+
+
+def _size(current: dict, value: float) -> dict[str, Any]:
+    """More cancer cells, and the infiltrate with them: the sources give immune cells as shares of the tumour's
+    cells, so a larger tumour keeps its effector-to-target ratio (immune_infiltration alone changes that)."""
+    return {"cancer.initial_cells": current["cancer"]["initial_cells"] * value, **_infiltration(current, value)}
 
 
 COVARIATES: dict[str, Covariate] = {
@@ -159,8 +165,8 @@ COVARIATES: dict[str, Covariate] = {
                                      "(initial_count, influx_per_d)", "x", _infiltration),
     "vessel_density": Covariate("share of sites that are vessels × it (grid.vessel_fraction)", "x",
                                 _times("grid.vessel_fraction")),
-    "tumour_size": Covariate("cancer cells at the start × it (cancer.initial_cells)", "x",
-                             _times("cancer.initial_cells", rounded=True)),
+    "tumour_size": Covariate("cancer cells at the start × it (cancer.initial_cells), and the innate infiltrate "
+                             "with them (initial_count, influx_per_d), at the same share of the cells", "x", _size),
 }
 CovariateName = Literal[tuple(COVARIATES)]  # type: ignore[valid-type]
 
@@ -256,16 +262,30 @@ def draw_patient(cohort: CohortParams, scenario: Scenario, rng: np.random.Genera
     covariates: dict[str, float] = {}
     if cohort.covariates:
         scores = np.linalg.cholesky(cohort.correlation_matrix()) @ rng.standard_normal(len(cohort.covariates))
+        work, touched = copy.deepcopy(current), []  # covariates that set one path (size, infiltration) compound
         for (name, dist), score in zip(cohort.covariates.items(), scores):
             value = dist.quantile(float(stats.norm.cdf(score)))
             covariates[name] = value
-            updates.update(COVARIATES[name].apply(current, value))
+            for path, scaled in COVARIATES[name].apply(work, value).items():
+                _set(work, path, scaled)
+                touched.append(path)
+        for path in dict.fromkeys(touched):  # counts are rounded once, at the end
+            value, before = _get(work, path), _get(current, path)
+            updates[path] = max(0, int(round(value))) if isinstance(before, int) and not isinstance(before, bool) \
+                else value
     return Patient(covariates, updates)
 
 
 def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Generator) -> dict[str, Any]:
     """The scenario updates of one virtual patient."""
     return draw_patient(cohort, scenario, rng).updates
+
+
+def _set(tree: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        tree = tree[key]
+    tree[leaf] = value
 
 
 def _get(tree: Any, dotted: str) -> Any:
