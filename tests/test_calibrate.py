@@ -84,3 +84,25 @@ def test_the_weighted_quantiles_ignore_points_without_weight():
     rng = np.random.default_rng(0)
     sample = rng.normal(0, 1, 20_000)
     assert weighted_quantile(sample, np.ones_like(sample), 0.975) == pytest.approx(1.96, abs=0.05)
+
+
+def test_a_cohort_calibration_fits_on_the_same_patients_at_every_point(tmp_path):
+    from tumour_abm.analyses.calibrate import plan, prior_points
+
+    cohort = {"covariates": {"xpo1_dependence": {"kind": "lognormal", "mean": 1.0, "cv": 0.5},
+                             "tumour_size": {"kind": "lognormal", "mean": 1.0, "cv": 0.3}}}
+    path = write_file(tmp_path, 36.0, 6.0, samples=4, replicates=3, cohort=cohort,
+                      parameters={"cancer.xpo1_sensitivity": [0.5, 2.0]})
+    c = load_calibration(path)
+    points = prior_points(c)
+    jobs = plan(c, points)
+    assert len(jobs) == 4 * 3
+    for i in range(3):
+        same = [job for job in jobs if job.replicate == i]
+        assert len({tuple(job.covariates.items()) for job in same}) == 1  # one patient across the points
+        dependence = same[0].covariates["xpo1_dependence"]
+        for job in same:  # the patient's trait multiplies the point's own value, not the scenario's
+            assert job.scenario.cancer.xpo1_sensitivity == pytest.approx(points[job.point, 0] * dependence)
+    sizes = [job.scenario.cancer.initial_cells for job in jobs if job.point == 0]
+    assert len(set(sizes)) == 3  # patients differ
+

@@ -98,3 +98,14 @@ def test_scans_see_the_tumour_only_on_their_days():
     assert every_day["best_response"] == "PR" and every_day["time_to_progression_d"] == 5.0
     assert scanned["best_response"] == "PD" and scanned["time_to_progression_d"] == 12.0  # 150 >= 1.44 x 70
     assert scanned["best_change"] == pytest.approx(-0.3)
+
+
+def test_responded_flags_objective_responses_confirmed_or_not():
+    day = np.arange(0.0, 57.0)
+    shrinking, growing = 1000.0 * np.exp(-day / 20.0), 1000.0 * np.exp(day / 40.0)
+    late = np.where(day < 50, 1000.0, 300.0)  # a PR seen only at the last scan: not confirmed
+    scans = ResponseParams(assessment_every_d=28)
+    out = [summarise_burden(day, b, 0.0, scans) for b in (shrinking, growing, late)]
+    assert [o["responded"] for o in out] == [1.0, 0.0, 1.0]
+    assert [o["responded_confirmed"] for o in out] == [1.0, 0.0, 0.0]
+    assert np.isnan(summarise_burden(day[:1], shrinking[:1], 0.0, scans)["responded"])  # not evaluable

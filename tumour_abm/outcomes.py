@@ -10,6 +10,7 @@ from .scenario import ResponseParams
 
 
 NOT_EVALUABLE = "NE"  # RECIST's category for a response that cannot be assessed
+OBJECTIVE_RESPONSES = ("CR", "PR")  # what the ORR counts
 
 
 def summarise_burden(
@@ -44,7 +45,8 @@ def summarise_burden(
         return summary | {"time_to_progression_d": float("nan"), "progressed": None,
                           "eliminated": bool(burden[-1] == 0), "best_response": NOT_EVALUABLE,
                           "confirmed_response": NOT_EVALUABLE, "best_change": float("nan"),
-                          "time_to_response_d": float("nan"), "response_not_evaluable": reason}
+                          "time_to_response_d": float("nan"), "responded": float("nan"),
+                          "responded_confirmed": float("nan"), "response_not_evaluable": reason}
 
     start = post[0]
     running_nadir = np.minimum.accumulate(post)
@@ -65,7 +67,8 @@ def summarise_burden(
                       "eliminated": bool((post == 0).any()), "best_response": best, "confirmed_response": confirmed,
                       "best_change": float(change),
                       "time_to_response_d": float(until_day[responded[0]] - treatment_start_day) if len(responded)
-                      else float("nan"), "response_not_evaluable": None}
+                      else float("nan"), "responded": float(best in OBJECTIVE_RESPONSES),
+                      "responded_confirmed": float(confirmed in OBJECTIVE_RESPONSES), "response_not_evaluable": None}
 
 
 def assessments(day: np.ndarray, baseline_day: float, every_d: float | None) -> np.ndarray:
@@ -227,6 +230,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "time_to_progression_d": ("time to progression (censored)", "d"),
     "best_change": ("best change in burden from baseline (up to progression)", "fraction"),
     "time_to_response_d": ("time to the first partial or complete response (NaN: none)", "d"),
+    "responded": ("objective response, CR or PR (1/0; its mean over patients is the ORR)", "fraction"),
+    "responded_confirmed": ("confirmed objective response (1/0; its mean is the confirmed ORR)", "fraction"),
     "killed_nk": ("cancer cells killed by NK cells", "cells"),
     "killed_nk_granzyme": ("cancer cells killed by NK granzyme", "cells"),
     "killed_nk_adcc": ("cancer cells killed by NK ADCC", "cells"),

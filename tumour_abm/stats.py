@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
-from .outcomes import NOT_EVALUABLE
+from .outcomes import NOT_EVALUABLE, OBJECTIVE_RESPONSES
 
 CI_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 2000
@@ -216,6 +216,6 @@ def _rate(counts: pd.Series, n: int, name: str) -> dict[str, float]:
     """(CR + PR) / n with its Wilson interval, NaN without evaluable replicates."""
     if not n:
         return {name: np.nan, f"{name}_ci_low": np.nan, f"{name}_ci_high": np.nan}
-    responders = int(counts.get("CR", 0) + counts.get("PR", 0))
+    responders = int(sum(counts.get(c, 0) for c in OBJECTIVE_RESPONSES))
     ci = stats.binomtest(responders, n).proportion_ci(confidence_level=CI_LEVEL, method="wilson")
     return {name: responders / n, f"{name}_ci_low": float(ci.low), f"{name}_ci_high": float(ci.high)}

@@ -42,12 +42,18 @@ def prior_points(c: Calibration) -> np.ndarray:
 
 
 def plan(c: Calibration, points: np.ndarray) -> list[Job]:
-    """Every run: point k × replicate i on the common seeds; each point must be a valid scenario."""
+    """Every run: point k × replicate i on the common seeds (and, with a cohort, the same virtual patient i);
+    each point, and each patient at it, must be a valid scenario."""
     seeds = common_seeds(c.params.base_seed, c.params.replicates)
     jobs = []
     for k, row in enumerate(points):
         scenario = c.file.updated(c.updates(row), "parameters", note=f" (at prior point {k}: {c.updates(row)})")
-        jobs += [Job("point", k, i, seed, scenario, {}, f"runs/p{k:05d}/r{i:03d}") for i, seed in enumerate(seeds)]
+        for i, seed in enumerate(seeds):
+            patient = c.patient(scenario, i)
+            scenario_i = (c.file.updated({**c.updates(row), **patient.updates}, "cohort",
+                                         note=f" (patient {i} at prior point {k})") if patient.updates else scenario)
+            jobs.append(Job("point", k, i, seed, scenario_i, patient.updates, f"runs/p{k:05d}/r{i:03d}",
+                            patient.covariates))
     return jobs
 
 

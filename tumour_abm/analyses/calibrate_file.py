@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
 from ..batchfile import OUTCOME_AT, check_outcome_expression
+from ..batch import COHORT_STREAM
 from ..claims import series_outcome
+from ..cohort import CohortParams, Patient, draw_patient
 from ..config_files import KeyProblems
 from ..params import Params, iter_params, param
 from ..scenario import Scenario
@@ -85,6 +88,10 @@ class CalibrateParams(Params):
     replicates: int = param(2, unit="runs per point", source="calibration file: the same seeds at every point",
                             ge=1, le=1000)
     base_seed: int = param(1, unit="-", source="calibration file", ge=0, le=2**32 - 1)
+    cohort: CohortParams | None = param(
+        None, unit="-", source="calibration file: virtual patients as in a batch file; replicate i is the same "
+                               "patient at every point, and a target's replicate mean is over patients (the mean of "
+                               "`responded` is the ORR)")
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> CalibrateParams:
@@ -106,6 +113,14 @@ class Calibration:
     def updates(self, row) -> dict[str, Any]:
         return {name: (int(round(v)) if self.whole[name] else float(v)) for name, v in zip(self.params.parameters, row)}
 
+    def patient(self, scenario: Scenario, replicate: int) -> Patient:
+        """Virtual patient `replicate` for a point's scenario: the same draw (stream) at every point, so a covariate
+        that multiplies a fitted value multiplies the point's own value; no patient without a cohort."""
+        if self.params.cohort is None:
+            return Patient()
+        rng = np.random.default_rng([COHORT_STREAM, self.params.base_seed, replicate])
+        return draw_patient(self.params.cohort, scenario, rng)
+
 
 def load_calibration(path: str | Path) -> Calibration:
     f = read_analysis_file(path, CalibrateParams)
@@ -116,4 +131,7 @@ def load_calibration(path: str | Path) -> Calibration:
     for i, t in enumerate(params.targets):
         check_window(f, t.statistic, ("targets", i, "statistic"))
     whole = {name: isinstance(known[name], int) for name in params.parameters}
-    return Calibration(path, params, scenario, whole, f)
+    c = Calibration(path, params, scenario, whole, f)
+    if params.cohort is not None:
+        f.updated(c.patient(scenario, 0).updates, "cohort", note=" (drawn for the first patient)")
+    return c
