@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .atomic import write_atomic, write_text_atomic
 from .batchfile import Batch, updated_scenario
-from .cohort import Patient, draw_patient
+from .cohort import Patient, patient_for
 from .outdir import BatchWriteError, OutputFolderError, claim_folder, is_complete, owner_kind
 from .resources import check_memory, run_output_bytes
 from .rundir import manifest_base, write_json, write_run
@@ -30,7 +30,6 @@ from .runner import run
 from .scenario import Scenario
 
 UNWRITABLE = "unwritable"  # a replicate's status when its folder could not be written
-COHORT_STREAM = 7  # keeps patient draws apart from the models' own seeds (any fixed number would do)
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def plan_jobs(batch: Batch, replicates: int) -> list[Job]:
                 seed = int(np.random.SeedSequence(stream).generate_state(1)[0])
                 patient = Patient()
                 if p.cohort:
-                    patient = draw_patient(p.cohort, scenario, np.random.default_rng([COHORT_STREAM, *stream]))
+                    patient = patient_for(p.cohort, scenario, *stream)
                 if patient.updates:
                     scenario_i = updated_scenario(scenario, patient.updates, batch.path, "cohort.parameters",
                                                   f" (drawn for replicate {i} of arm {arm})")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
-from .cohort import CohortParams, patient_updates
+from .cohort import CohortParams, draw_patient
 from .config_files import ConfigError, KeyProblems, Problem, Sources, read_yaml_tree, validate_model
 from .outcomes import OUTCOMES
 from .params import DAY_LIMIT, Params, param
@@ -220,7 +220,7 @@ def load_batch(path: str | Path) -> Batch:
     if params.cohort:
         probe = np.random.default_rng(0)
         for name, scenario in scenarios.items():
-            updated_scenario(scenario, patient_updates(params.cohort, scenario, probe), path, "cohort.parameters",
+            updated_scenario(scenario, draw_patient(params.cohort, scenario, probe).updates, path, "cohort.parameters",
                              sources=sources)
     return Batch(path, params, scenarios)
 

@@ -26,6 +26,7 @@ from .config_files import KeyProblems
 from .params import LARGEST_NUMBER, Params, param
 from .scenario import Scenario
 
+COHORT_STREAM = 7  # keeps patient draws apart from the models' own seeds (any fixed number would do)
 _ANY_NUMBER = {"ge": -LARGEST_NUMBER, "le": LARGEST_NUMBER}  # the bound every number without its own gets
 
 
@@ -253,8 +254,7 @@ def draw_patient(cohort: CohortParams, scenario: Scenario, rng: np.random.Genera
     updates: dict[str, Any] = {}
     for dotted, dist in cohort.parameters.items():
         value = dist.draw(rng)
-        node = _get(current, dotted)
-        updates[dotted] = max(0, int(round(value))) if isinstance(node, int) and not isinstance(node, bool) else value
+        updates[dotted] = _as(_get(current, dotted), value)
     if cohort.pk_variability:
         pk = scenario.products.selinexor_pk.for_patient(rng)
         updates["products.selinexor_pk.cl_l_per_h"] = pk.cl_l_per_h
@@ -270,15 +270,18 @@ def draw_patient(cohort: CohortParams, scenario: Scenario, rng: np.random.Genera
                 _set(work, path, scaled)
                 touched.append(path)
         for path in dict.fromkeys(touched):  # counts are rounded once, at the end
-            value, before = _get(work, path), _get(current, path)
-            updates[path] = max(0, int(round(value))) if isinstance(before, int) and not isinstance(before, bool) \
-                else value
+            updates[path] = _as(_get(current, path), _get(work, path))
     return Patient(covariates, updates)
 
 
-def patient_updates(cohort: CohortParams, scenario: Scenario, rng: np.random.Generator) -> dict[str, Any]:
-    """The scenario updates of one virtual patient."""
-    return draw_patient(cohort, scenario, rng).updates
+def patient_for(cohort: CohortParams, scenario: Scenario, *stream: int) -> Patient:
+    """The virtual patient of a replicate's stream (batches, optimisations and calibrations pair patients by it)."""
+    return draw_patient(cohort, scenario, np.random.default_rng([COHORT_STREAM, *stream]))
+
+
+def _as(before: Any, value: float) -> Any:
+    """A drawn value in the type of the scenario's: counts rounded, and never below 0."""
+    return max(0, int(round(value))) if isinstance(before, int) and not isinstance(before, bool) else value
 
 
 def _set(tree: dict, dotted: str, value: Any) -> None:

@@ -3,8 +3,8 @@
 Per arm: mean, SD, median and a bootstrap 95 % CI of the mean. Against the reference arm: the paired Wilcoxon
 signed-rank test when seeds are paired (replicate i of both arms shares its seed and patient), Mann-Whitney
 otherwise, with the mean difference and the rank-biserial correlation as effect sizes and Holm's correction over
-all comparisons. Time to progression: Kaplan-Meier curves with censoring, log-rank tests and the hazard ratio against the reference
-(Cox proportional hazards, Efron's ties, with a Wald 95 % CI). Cohorts: response categories and the objective
+all comparisons. Time to progression: Kaplan-Meier curves with censoring, log-rank tests and the hazard ratio
+against the reference (Cox proportional hazards, Efron's ties, with a Wald 95 % CI). Cohorts: response categories and the objective
 response rate, best and confirmed, with Wilson intervals.
 """
 

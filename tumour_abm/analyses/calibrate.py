@@ -47,10 +47,11 @@ def plan(c: Calibration, points: np.ndarray) -> list[Job]:
     seeds = common_seeds(c.params.base_seed, c.params.replicates)
     jobs = []
     for k, row in enumerate(points):
-        scenario = c.file.updated(c.updates(row), "parameters", note=f" (at prior point {k}: {c.updates(row)})")
+        point = c.updates(row)
+        scenario = c.file.updated(point, "parameters", note=f" (at prior point {k}: {point})")
         for i, seed in enumerate(seeds):
             patient = c.patient(scenario, i)
-            scenario_i = (c.file.updated({**c.updates(row), **patient.updates}, "cohort",
+            scenario_i = (c.file.updated({**point, **patient.updates}, "cohort",
                                          note=f" (patient {i} at prior point {k})") if patient.updates else scenario)
             jobs.append(Job("point", k, i, seed, scenario_i, patient.updates, f"runs/p{k:05d}/r{i:03d}",
                             patient.covariates))

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, Field, model_validator
 
 from ..batchfile import OUTCOME_AT, check_outcome_expression
-from ..batch import COHORT_STREAM
 from ..claims import series_outcome
-from ..cohort import CohortParams, Patient, draw_patient
+from ..cohort import CohortParams, Patient, patient_for
 from ..config_files import KeyProblems
 from ..params import Params, iter_params, param
 from ..scenario import Scenario
@@ -118,8 +116,7 @@ class Calibration:
         that multiplies a fitted value multiplies the point's own value; no patient without a cohort."""
         if self.params.cohort is None:
             return Patient()
-        rng = np.random.default_rng([COHORT_STREAM, self.params.base_seed, replicate])
-        return draw_patient(self.params.cohort, scenario, rng)
+        return patient_for(self.params.cohort, scenario, self.params.base_seed, replicate)
 
 
 def load_calibration(path: str | Path) -> Calibration:

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 
-from ..batch import COHORT_STREAM
 from ..batchfile import check_outcome_expression
-from ..cohort import CohortParams, patient_updates
+from ..cohort import CohortParams, patient_for
 from ..config_files import KeyProblems
 from ..params import Params, param
 from ..scenario import Scenario
@@ -174,8 +172,7 @@ class Optimisation:
         paired seeds draws it."""
         if self.params.cohort is None:
             return {}
-        rng = np.random.default_rng([COHORT_STREAM, base_seed, replicate])
-        return patient_updates(self.params.cohort, self.scenario, rng)
+        return patient_for(self.params.cohort, self.scenario, base_seed, replicate).updates
 
 
 def load_optimisation(path: str | Path) -> Optimisation:
