@@ -172,3 +172,23 @@ def test_a_field_without_sources_is_zeroed_once_negligible_and_only_then(name):
     source[5, 5] = 1.0
     f.step({name: source})  # a new source brings it back
     assert f[name][5, 5] > 0
+
+
+@pytest.mark.parametrize("name", ["il10", "chemokine", "ifng"])
+def test_silent_lists_a_diffusing_field_exactly_while_it_is_zero_everywhere(name):
+    """Cells skip reading a silent field; it must never be listed while any site holds some of it."""
+    f = make_fields()
+    assert name in f.silent and not f[name].any()
+    source = np.zeros((40, 40), dtype=np.float32)
+    source[5, 5] = 1.0
+    f.step({name: source})
+    assert name not in f.silent and f[name].any()
+    steps = 0
+    while name not in f.silent and steps < 20_000:
+        f.step({})
+        steps += 1
+        assert (name in f.silent) == (not f[name].any())
+    assert name in f.silent
+    f.set(name, 0.5)
+    assert name not in f.silent
+    assert "nets" not in f.silent  # written by neutrophils directly: never known to be zero

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tumour_abm.cells.contact import first_claims
+from tumour_abm.cells.contact import resolve_contacts
 from tumour_abm.cells.motility import Uphill
 from tumour_abm.space import neighbour_offsets, padded_flat, padded_index
 from tumour_abm.turns import claim_each, walk_each
@@ -92,14 +92,20 @@ def test_a_claimant_picks_among_the_free_neighbours_uniformly():
     assert np.all(np.abs(counts / n - 1 / 8) < 0.02)
 
 
-def test_first_claims_is_the_first_success_in_turn_order():
-    """Against the rule written as the loop it stands for: claimant i's winner is the earliest claimant that
-    succeeded on the same object."""
+def test_contacts_are_resolved_in_turn_order():
+    """Against the rule written as the loop it stands for: cells act one after another; a cell whose target is
+    still alive kills it when its draw is below its chance; a cell whose target died before its turn meets none."""
     rng = np.random.default_rng(7)
     for _ in range(300):
         n = int(rng.integers(0, 40))
-        claimed = rng.integers(-1, 8, n)
-        success = rng.random(n) < 0.4
-        expected = [next((j for j in range(n) if claimed[j] == c and success[j]), -1) if c >= 0 else -1
-                    for c in claimed]
-        assert first_claims(claimed, success).tolist() == expected
+        targets = rng.integers(-1, 8, n)
+        p_kill, draws = rng.random(n), rng.random(n)
+        alive, kills, gone = set(range(8)), [], []
+        for i, t in enumerate(targets):
+            met = t >= 0 and t in alive
+            gone.append(bool(t >= 0 and not met))
+            kills.append(bool(met and draws[i] < p_kill[i]))
+            if kills[-1]:
+                alive.discard(t)
+        got_kills, got_gone = resolve_contacts(targets, p_kill, draws)
+        assert got_kills.tolist() == kills and got_gone.tolist() == gone

@@ -88,6 +88,9 @@ class Fields:
         self._modal: dict[str, np.ndarray] = {}
         self._propagators: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._kernels: dict[str, _Kernel] = {}
+        # Diffusing fields known to be zero everywhere (no source, nothing left), which cells need not read; the
+        # NET layer is written by neutrophils directly, so it is never listed.
+        self.silent: set[str] = set()
         kappa = _neumann_laplacian_eigenvalues(shape, site_um)
         specs = {name: getattr(params, name) for name in FIELD_NAMES}
         modes = {}
@@ -123,6 +126,8 @@ class Fields:
                 if np.exp(-decay_per_min * dt_min) < QUASI_STEADY_MEMORY and reach_sites <= max(shape):
                     self._kernels[name] = _Kernel.of(diffusion_um2_per_min, decay_per_min, dt_min, site_um, shape)
             self._propagators[name] = (keep.astype(np.float32), gain.astype(np.float32))
+            if diffusion_um2_per_min > 0:
+                self.silent.add(name)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.layers[name]
@@ -130,6 +135,8 @@ class Fields:
     def set(self, name: str, values) -> None:
         """Write a field (e.g. a test's initial condition); a diffusing field's spectrum follows."""
         self.layers[name][...] = values
+        if self.layers[name].any():
+            self.silent.discard(name)
         if name in self._spectra:
             self._spectra[name][...] = fft.dctn(self.layers[name], type=2, norm="ortho")
         elif name in self._modal:  # the layer shows what was set until the next step; the state, its modes
@@ -153,6 +160,9 @@ class Fields:
         modal = [name for name, state in self._modal.items() if name not in by_kernel and (feeds[name] or state.any())]
         full = [name for name, state in self._spectra.items()
                 if name not in by_kernel and (feeds[name] or state.any())]
+        stepped = set(modal) | set(full)
+        self.silent = {name for name in (*self._modal, *self._spectra)
+                       if not feeds[name] and (name in by_kernel or name not in stepped)}
         if modal:
             self._step_modes(modal, feeds)
         if full:
@@ -250,6 +260,8 @@ class Fields:
         if layer.max() < NEGLIGIBLE_AU:
             layer[...] = 0.0
             self._clear_state(name)
+            if name in self._modal or name in self._spectra:
+                self.silent.add(name)
 
     def mean(self, name: str) -> float:
         return float(self.layers[name].mean(dtype=np.float64))

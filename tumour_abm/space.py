@@ -7,7 +7,7 @@ from mesa.discrete_space import Cell, CellCollection, OrthogonalMooreGrid
 from mesa.discrete_space.discrete_space import DiscreteSpace
 
 from .params import ASSUMED, Params, param
-from .turns import claim_each, push_each
+from .turns import any_open_neighbour_each, claim_each, push_each
 
 # Moore neighbourhood offsets, in a fixed order so that neighbour choices are reproducible.
 MOORE_OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)], dtype=np.int64)
@@ -177,6 +177,16 @@ def unpad_xy(flat: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
     x -= 1
     y -= 1
     return x, y
+
+
+def has_free_neighbour(sites: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """For each site (n × 2), whether one of its Moore neighbours is `free` (looked at only around these sites)."""
+    out = np.empty(len(sites), dtype=np.bool_)
+    if len(sites):
+        h = free.shape[1]
+        any_open_neighbour_each(padded_index(np.asarray(sites, dtype=np.int64), h), padded_flat(free, False),
+                                neighbour_offsets(h), out)
+    return out
 
 
 def claim_free_neighbours(centres: np.ndarray, free: np.ndarray, rng: np.random.Generator) -> np.ndarray:

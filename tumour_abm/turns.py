@@ -109,6 +109,18 @@ def _open_neighbour(centre, open_, offsets, draw):
     return -1
 
 
+@_compiled("void(int64[:], boolean[:], int64[:], boolean[:])")
+def any_open_neighbour_each(centres, open_, offsets, out):
+    """out[i]: whether site centres[i] has an open Moore neighbour."""
+    for i in range(centres.shape[0]):
+        found = False
+        for o in offsets:
+            if open_[centres[i] + o]:
+                found = True
+                break
+        out[i] = found
+
+
 @_compiled("void(int64[:], int64[:], int64[:], boolean[:], int64[:], float64[:], int64[:])")
 def claim_each(wanted, fallback_centres, leave, open_, offsets, draws, taken):
     """Claimants in turn order, one after another: claimant i takes site wanted[i] if it is open (wanted[i] < 0:
@@ -248,14 +260,18 @@ def push_each(mothers, row_at, open_, offsets, reach, draws, daughters, site_of,
         daughters[i] = site
 
 
-@_compiled("void(int64[:], boolean[:], int64[:], int64[:])")
-def first_success_each(claimed, success, first_of, first):
-    """Claimants in turn order: first[i] is the first claimant that succeeded on claimed[i] (an object's index ≥ 0),
-    or −1 if none did. `first_of` (−1 everywhere, one entry per object) is scratch, filled in."""
-    for i in range(claimed.shape[0]):
-        c = claimed[i]
-        if c >= 0 and success[i] and first_of[c] < 0:
+@_compiled("void(int64[:], float64[:], float64[:], int64[:], boolean[:], boolean[:])")
+def contacts_each(targets, p_kill, draws, first_of, kills, gone):
+    """Synapses in turn order: cell i (targets[i] ≥ 0: a cancer row; −1: none) succeeds when draws[i] < p_kill[i];
+    a target dies by the first cell that succeeds on it. kills[i]: cell i killed its target; gone[i]: its target was
+    killed by a cell before it (so it met none). `first_of` (−1 everywhere, one entry per target row) is scratch."""
+    n = targets.shape[0]
+    for i in range(n):
+        c = targets[i]
+        if c >= 0 and draws[i] < p_kill[i] and first_of[c] < 0:
             first_of[c] = i
-    for i in range(claimed.shape[0]):
-        c = claimed[i]
-        first[i] = first_of[c] if c >= 0 else -1
+    for i in range(n):
+        c = targets[i]
+        winner = first_of[c] if c >= 0 else -1
+        kills[i] = winner == i
+        gone[i] = 0 <= winner < i

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from ..params import ASSUMED, Params, param
 from ..rules import hill, per_hour, per_step_probability
-from ..space import claim_free_neighbours, count_neighbours, push_free_neighbours
+from ..space import claim_free_neighbours, has_free_neighbour, push_free_neighbours
 from ..therapy.pd import LaggedState
 from .columns import CellView, RowStore, SitedPopulation
 
@@ -302,11 +302,13 @@ class CancerPopulation(SitedPopulation):
         self.occupy(rows, xs, ys)
         return rows
 
-    def kill(self, rows: np.ndarray | list[int], cause: str) -> None:
-        """Remove cells and count them under `cause` (e.g. 'drug', 'nk_granzyme', 'car_t')."""
+    def kill(self, rows: np.ndarray | list[int], cause: str | dict[str, int]) -> None:
+        """Remove cells and count them under `cause` (e.g. 'drug', 'nk_granzyme', 'car_t'), or, for cells of
+        several causes at once, under each cause its count (rows are freed in their order)."""
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         self.remove_rows(rows)
-        self.deaths[cause] += len(rows)
+        for name, n in ({cause: len(rows)} if isinstance(cause, str) else cause).items():
+            self.deaths[name] += n
 
     # -- one step ----------------------------------------------------------------------------------------------
     def step(self, dt_h: float, placeable: np.ndarray, next_to_m2: np.ndarray | None, growth_factor: float) -> None:
@@ -318,8 +320,9 @@ class CancerPopulation(SitedPopulation):
             dies = self.rng.random(len(rows)) < per_step_probability(basal + drug, dt_h)
             dying = rows[dies]
             by_drug = self.rng.random(len(dying)) < drug / (basal + drug)
-            self.kill(dying[by_drug], "drug")
-            self.kill(dying[~by_drug], "basal")
+            n_drug = int(np.count_nonzero(by_drug))
+            self.kill(np.concatenate([dying[by_drug], dying[~by_drug]]),
+                      {"drug": n_drug, "basal": len(dying) - n_drug})
             rows = rows[~dies]
         if not len(rows):
             return
@@ -327,7 +330,7 @@ class CancerPopulation(SitedPopulation):
         free = self.model.grid.empty.data & placeable
         if p.division_rule == "room":
             # Only cells with room can divide (contact inhibition): the interior of a mass is never drawn.
-            room = count_neighbours(free)[self.x[rows], self.y[rows]] > 0
+            room = has_free_neighbour(self.sites(rows), free)
             rows = rows[room]
             if not len(rows):
                 return

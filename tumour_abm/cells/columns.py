@@ -25,6 +25,7 @@ class RowStore:
         self._live: np.ndarray | None = None  # rows of living cells, until a cell is born or freed
         self.births = 0  # cells made living so far (what a map of where cells are is current for)
         self.columns: dict[str, np.ndarray] = {}
+        self.views = 0  # Mesa agents made for rows so far (none: removing a cell has no agent to remove)
         self._grow(max(capacity, 1))
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -44,11 +45,13 @@ class RowStore:
 
     def new_rows(self, n: int) -> np.ndarray:
         """n rows for new cells, every column at its fill value but for the caller's writes."""
-        reuse = [self._free.pop() for _ in range(min(n, len(self._free)))]
+        k = min(n, len(self._free))
+        reuse = self._free[len(self._free) - k:][::-1]  # popped from the end, one by one
+        del self._free[len(self._free) - k:]
         fresh = n - len(reuse)
         if self.n_rows + fresh > self.capacity:
             self._grow(max(2 * self.capacity, self.n_rows + fresh))
-        rows = np.array(reuse + list(range(self.n_rows, self.n_rows + fresh)), dtype=np.int64)
+        rows = np.concatenate([np.array(reuse, dtype=np.int64), np.arange(self.n_rows, self.n_rows + fresh)])
         self.n_rows += fresh
         if reuse:
             for name, (_, fill) in self._spec.items():
@@ -64,8 +67,9 @@ class RowStore:
     def free_rows(self, rows: np.ndarray) -> None:
         self._live = None
         self.columns["alive"][rows] = False
-        self.columns["agent"][rows] = None
-        self._free.extend(int(r) for r in rows)
+        if self.views:
+            self.columns["agent"][rows] = None
+        self._free.extend(np.asarray(rows, dtype=np.int64).tolist())
 
     def rows(self) -> np.ndarray:
         """The rows of living cells, in ascending order (read-only: it is kept until a cell is born or freed)."""
@@ -155,9 +159,10 @@ class SitedPopulation:
         x, y = self.store["x"][rows], self.store["y"][rows]
         self.row_at[x, y] = -1
         self.model.grid.empty.data[x, y] = True
-        for agent in self.store["agent"][rows]:
-            if agent is not None:  # Mesa's own removal of the views that were made
-                Agent.remove(agent)
+        if self.store.views:
+            for agent in self.store["agent"][rows]:
+                if agent is not None:  # Mesa's own removal of the views that were made
+                    Agent.remove(agent)
         self.store.free_rows(rows)
 
     def move_row(self, row: int, site: tuple[int, int]) -> None:
@@ -176,3 +181,4 @@ class SitedPopulation:
         store = self.store
         for row in store.without_views().tolist():
             store["agent"][row] = self.agent_class(self.model, self, row)
+            store.views += 1

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..rules import per_step_probability
 from ..space import MOORE_OFFSETS
-from ..turns import first_success_each, pick_target_each
+from ..turns import contacts_each, pick_target_each
 
 _DX, _DY = (np.ascontiguousarray(MOORE_OFFSETS[:, axis]) for axis in (0, 1))
 _NO_REQUIREMENT = np.zeros(0, dtype=np.float32)
@@ -33,16 +33,19 @@ def neighbour_targets(
     return chosen
 
 
-def first_claims(claimed: np.ndarray, success: np.ndarray) -> np.ndarray:
-    """For each claimant i (in turn order), the index of the first claimant that succeeded on the same object as
-    i (a cancer row, a site key), or −1 if none did. Claimants with `claimed` < 0 claim nothing."""
-    claimed = np.ascontiguousarray(claimed, dtype=np.int64)
-    first = np.empty(len(claimed), dtype=np.int64)
-    if not len(claimed):
-        return first
-    first_of = np.full(max(int(claimed.max()) + 1, 0), -1, dtype=np.int64)
-    first_success_each(claimed, np.ascontiguousarray(success, dtype=np.bool_), first_of, first)
-    return first
+def resolve_contacts(targets: np.ndarray, p_kill: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This step's synapses in turn order (`turns.contacts_each`): (kills, gone) over the cells, given each cell's
+    target (a cancer row or −1), its chance of killing it (or one chance for all) and its uniform draw. A target killed by a cell earlier in
+    the order is gone for those after it."""
+    targets = np.ascontiguousarray(targets, dtype=np.int64)
+    n = len(targets)
+    kills, gone = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    if n:
+        first_of = np.full(max(int(targets.max()) + 1, 0), -1, dtype=np.int64)
+        chance = np.empty(n, dtype=np.float64)
+        chance[...] = p_kill  # (one chance for all, or one each)
+        contacts_each(targets, chance, np.ascontiguousarray(draws, dtype=np.float64), first_of, kills, gone)
+    return kills, gone
 
 
 def kill_probability(hazard_per_h, dt_h: float, net_density, net_shield: float):

@@ -18,7 +18,7 @@ from ..params import Params, param
 from ..rules import per_step_probability
 from ..space import padded_flat, padded_index
 from .columns import CellView, RowStore, SitedPopulation, column_attribute
-from .contact import first_claims, kill_probability, neighbour_targets, target_nets
+from .contact import kill_probability, neighbour_targets, resolve_contacts, target_nets
 from .motility import settle, walk
 
 
@@ -150,12 +150,7 @@ class ImmunePopulation(SitedPopulation):
         target was killed by a cell before them, which therefore meet no target this step."""
         m = self.model
         p_kill = kill_probability(hazard_per_h, m.dt_h, target_nets(m, targets), m.net_shield)
-        tries = targets >= 0
-        success = tries & (m.rng.random(len(targets)) < p_kill)
-        winner = first_claims(targets, success)
-        kills = success & (winner == np.arange(len(targets)))
-        gone = tries & (winner >= 0) & (winner < np.arange(len(targets)))
-        return kills, gone
+        return resolve_contacts(targets, p_kill, m.rng.random(len(targets)))
 
     def target_requirement(self) -> np.ndarray | None:
         """A column over cancer rows that must be > 0 for a cell to be a target (None: any cancer cell)."""

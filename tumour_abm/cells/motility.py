@@ -22,7 +22,8 @@ class Uphill:
         self.field = np.array(field, dtype=np.float32, order="C")
         self.shape = field.shape
         # Differences at the level of the field's rounding are no direction.
-        self.flat_below = np.float32(8 * np.finfo(np.float32).eps * max(float(np.abs(self.field).max()), 1e-30))
+        largest = max(float(self.field.max()), -float(self.field.min()), 1e-30)  # |field| at most, without a copy
+        self.flat_below = np.float32(8 * np.finfo(np.float32).eps * largest)
 
 
 def walk(

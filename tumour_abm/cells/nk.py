@@ -148,10 +148,10 @@ class NKPopulation(ImmunePopulation):
     def __init__(self, model, params: NKParams):
         super().__init__(model, params, death_per_d=1.0 / params.lifespan_d, speed_um_per_min=params.speed_um_per_min,
                          engaged_speed_um_per_min=params.engaged_speed_um_per_min, influx_per_d=params.influx_per_d)
-        # Contacts by NKG2A status ("nkg2a_pos", "nkg2a_neg"), and those made with a granule load ("armed_nkg2a_pos")
-        # or a death-receptor budget ("receptor_armed_nkg2a_pos"), the same for NKG2A− cells.
-        self.engagements: Counter[str] = Counter()
-        self.kills_by: Counter[str] = Counter()  # kills by path and NKG2A status, e.g. "granzyme_nkg2a_pos"
+        # Contacts over (NKG2A status, armed, receptor-armed) and kills over (path, NKG2A status), cumulative; read as
+        # `engagements` and `kills_by`.
+        self._contacts = np.zeros((2, 2, 2), dtype=np.int64)
+        self._kills = np.zeros((len(NK_PATHS), 2), dtype=np.int64)
         self.most_kills = 0  # the most cancer cells one NK cell has killed
         self.killers = 0  # NK cells that have killed at least once
 
@@ -172,9 +172,13 @@ class NKPopulation(ImmunePopulation):
         alive = super().transitions(rows)
         p, store = self.params, self.store
         negative = rows[alive & ~store["nkg2a"][rows]]  # only these can convert
-        il10 = self.model.fields["il10"][store["x"][negative], store["y"][negative]]
-        rate = p.il10_nkg2a_conversion_per_d / 24.0 * hill(il10, p.il10_half_max)
-        converts = self.model.rng.random(len(negative)) < per_step_probability(rate, self.dt_h)
+        draws = self.model.rng.random(len(negative))
+        if "il10" in self.model.fields.silent:  # no IL-10 anywhere: no conversion (but the same draws)
+            converts = np.zeros(len(negative), dtype=bool)
+        else:
+            il10 = self.model.fields["il10"][store["x"][negative], store["y"][negative]]
+            rate = p.il10_nkg2a_conversion_per_d / 24.0 * hill(il10, p.il10_half_max)
+            converts = draws < per_step_probability(rate, self.dt_h)
         store["nkg2a"][negative[converts]] = True
         living = rows[alive]
         days = self.dt_h / 24.0 * p.cytokine_support  # re-arming needs IL-2/IL-15 (Bhat & Watzl 2007)
@@ -214,20 +218,15 @@ class NKPopulation(ImmunePopulation):
         # Contacts made (a target killed by a cell earlier in the turn order is not met), with what each path had:
         # one tally over (NKG2A status, armed, receptor-armed), status 0 = NKG2A+ as in NKG2A_STATES.
         status = (~positive).astype(np.int64)
-        met = ~gone
-        tally = np.bincount((status * 4 + armed * 2 + receptor_armed)[met], minlength=8).reshape(2, 2, 2)
-        for i, name in enumerate(NKG2A_STATES):
-            self.engagements[name] += int(tally[i].sum())
-            self.engagements[f"armed_{name}"] += int(tally[i, 1].sum())
-            self.engagements[f"receptor_armed_{name}"] += int(tally[i, :, 1].sum())
+        self._contacts += np.bincount((status * 4 + armed * 2 + receptor_armed)[~gone], minlength=8).reshape(2, 2, 2)
         # Competing paths: which one killed is in proportion to their hazards (one draw per cell); `path` indexes
         # NK_PATHS, the order of the hazards.
         share = m.rng.random(len(rows)) * total
         if not kills.any():
             return
         granzyme, adcc, _ = hazards
-        path = np.where(share < granzyme, 0, np.where(share < granzyme + adcc, 1, 2))
-        killers, granule_kill = rows[kills], SPENDS_GRANULES[path[kills]]
+        path = np.where(share < granzyme, 0, np.where(share < granzyme + adcc, 1, 2))[kills]
+        killers, granule_kill = rows[kills], SPENDS_GRANULES[path]
         store["granules"][killers] -= np.where(granule_kill, ONE_KILL, 0.0).astype(np.float32)
         store["death_receptor"][killers] -= np.where(granule_kill, 0.0, ONE_KILL).astype(np.float32)
         store["refractory_until_h"][killers] = m.time_h + p.kill_refractory_h
@@ -235,12 +234,28 @@ class NKPopulation(ImmunePopulation):
         store["kills"][killers] += 1
         self.killers += int(np.count_nonzero(store["kills"][killers] == 1))
         self.most_kills = max(self.most_kills, int(store["kills"][killers].max()))
-        by = np.bincount((path * 2 + status)[kills], minlength=2 * len(NK_PATHS)).reshape(len(NK_PATHS), 2)
-        for i, name in enumerate(NK_PATHS):
-            if by[i].any():
-                cancer.kill(targets[kills & (path == i)], f"nk_{name}")
-            for j, state in enumerate(NKG2A_STATES):
-                self.kills_by[f"{name}_{state}"] += int(by[i, j])
+        by = np.bincount(path * 2 + status[kills], minlength=2 * len(NK_PATHS)).reshape(len(NK_PATHS), 2)
+        self._kills += by
+        # The targets, path by path (the order in which their rows are freed), each path's kills counted as its cause.
+        cancer.kill(targets[kills][np.argsort(path, kind="stable")],
+                    {f"nk_{name}": int(n) for name, n in zip(NK_PATHS, by.sum(axis=1)) if n})
+
+    @property
+    def engagements(self) -> Counter[str]:
+        """Contacts by NKG2A status ("nkg2a_pos", "nkg2a_neg"), and those made with a granule load
+        ("armed_nkg2a_pos") or a death-receptor budget ("receptor_armed_nkg2a_pos"), the same for NKG2A− cells."""
+        out: Counter[str] = Counter()
+        for i, name in enumerate(NKG2A_STATES):
+            out[name] = int(self._contacts[i].sum())
+            out[f"armed_{name}"] = int(self._contacts[i, 1].sum())
+            out[f"receptor_armed_{name}"] = int(self._contacts[i, :, 1].sum())
+        return out
+
+    @property
+    def kills_by(self) -> Counter[str]:
+        """Kills by path and NKG2A status, e.g. "granzyme_nkg2a_pos"."""
+        return Counter({f"{name}_{state}": int(self._kills[i, j])
+                        for i, name in enumerate(NK_PATHS) for j, state in enumerate(NKG2A_STATES)})
 
     def stop_mask(self) -> np.ndarray | None:
         return self.model.near_cancer()

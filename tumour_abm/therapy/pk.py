@@ -94,6 +94,8 @@ class DoseSeries:
 
     def ng_per_ml(self, t_h: float | np.ndarray) -> np.ndarray | float:
         """Plasma concentration at time(s) t: the sum of every earlier dose's curve."""
+        if not len(self.times_h) and np.ndim(t_h) == 0:
+            return 0.0  # no drug given (read every step of a drug-free run)
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if not len(self.times_h):
             out = np.zeros_like(t)

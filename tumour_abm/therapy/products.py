@@ -91,6 +91,7 @@ class TherapyPlan:
             name: self.hours([e.day for e in events if e.product == name and e.kind == "dose"])
             for name in {e.product for e in events}
         }
+        self._cotherapy_given = any(len(h) for name, h in self._dose_hours.items() if name != "selinexor")
 
     def hours(self, days) -> np.ndarray:
         return (np.asarray(days, dtype=np.float64) - self.start_day) * 24.0
@@ -110,6 +111,8 @@ class TherapyPlan:
 
     def effects(self, t_h: float) -> TherapyEffects:
         """What the co-therapies do at time t: antibody coating, NKG2A and PD-1 blockade, BTK inhibition."""
+        if not self._cotherapy_given:
+            return TherapyEffects()  # none given: every effect neutral
         p = self.products
         opsonins: dict[str, float] = {}
         for name in ANTIBODY_NAMES:
