@@ -59,6 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def format_summary(result, out: Path) -> str:
+    from .outcomes import BLOOD_PRODUCTS
+
     s = result.summary
     rate = result.agent_steps / result.wall_s if result.wall_s else float("nan")
     t = result.scenario.time
@@ -75,10 +77,11 @@ def format_summary(result, out: Path) -> str:
         f"  response: {response}",
         "  deaths: " + ", ".join(f"{k} {v}" for k, v in s.items() if k.startswith(("died_", "killed_"))),
     ]
-    if s["blood_car_t_peak_per_ul"] > 0:
-        lines.append(f"  CAR-T in the blood: peak {s['blood_car_t_peak_per_ul']:.1f} cells/µL on day "
-                     f"{s['blood_car_t_peak_day']:.1f}, AUC(28 d) {s['blood_car_t_auc_28d']:.0f} cells·d/µL; "
-                     f"{s['car_t_homed']} cells homed into the section")
+    for product, label in BLOOD_PRODUCTS.items():
+        if s[f"blood_{product}_peak_per_ul"] > 0:
+            lines.append(f"  {label} cells in the blood: peak {s[f'blood_{product}_peak_per_ul']:.1f} cells/µL on day "
+                         f"{s[f'blood_{product}_peak_day']:.1f}, AUC(28 d) {s[f'blood_{product}_auc_28d']:.0f} "
+                         f"cells·d/µL; {s[f'{product}_homed']} cells homed into the section")
     lines += [
         f"  wall time {result.wall_s:.1f} s ({rate:,.0f} cell-steps/s)",
         f"  output: {out}",

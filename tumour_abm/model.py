@@ -13,7 +13,7 @@ from .cells.motility import Uphill
 from .cells.neutrophil import NeutrophilPopulation
 from .cells.nk import NKPopulation
 from .fields import Fields
-from .host.blood import CarTBloodPool
+from .host.blood import BloodPool
 from .outcomes import ASSAY_MARKERS, marker_summary
 from .reporters import TIMESERIES
 from .scenario import Scenario
@@ -62,7 +62,8 @@ class TumourModel(mesa.Model):
         self.xpo1 = Xpo1Occupancy(scenario.products.selinexor_target)  # bound XPO1 in tissue cells
         self.therapy = self.plan.effects(0.0)
         self.net_shield = scenario.neutrophil.net_kill_shield
-        self.blood_car_t = CarTBloodPool(scenario.blood)
+        self.blood_car_t = BloodPool(scenario.blood.car_t, scenario.blood)
+        self.blood_nk = BloodPool(scenario.blood.nk, scenario.blood)
         self._antigen_at_infusion: int | None = None  # the section's CAR antigen-positive cells then
         self.warnings: list[str] = []  # what the run could not do as asked (reported with its outputs)
 
@@ -89,7 +90,8 @@ class TumourModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={k: r.measure for k, r in TIMESERIES.items()})
         self._record_every = max(1, int(round(scenario.output.record_every_h / self.dt_h)))
         # Every step, for outcomes that need full time resolution (nadirs, peaks).
-        self.history: dict[str, list[float]] = {"cancer": [], "car_t": [], "neutrophils": [], "blood_car_t": []}
+        self.history: dict[str, list[float]] = {"cancer": [], "car_t": [], "neutrophils": [], "blood_car_t": [],
+                                               "blood_nk": []}
         self._remember()
         self.datacollector.collect(self)
 
@@ -134,7 +136,7 @@ class TumourModel(mesa.Model):
         return self.spec.time.n_steps
 
     def step(self) -> None:
-        """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → CAR-T cells
+        """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → adoptive cells
         in the blood → fields (secretion, diffusion, decay) → recruitment and homing → macrophages → neutrophils →
         NK cells → CAR-T cells → cancer death and growth → record."""
         self._infuse(self.time_h - self.dt_h, self.time_h)
@@ -159,9 +161,13 @@ class TumourModel(mesa.Model):
             count, course = int(event.amount), event.course
             if course.into_blood:
                 now_h = (event.day - self.spec.time.start_day) * 24.0
-                if self._antigen_at_infusion is None:
-                    self._antigen_at_infusion = self.car_t.antigen_positive()
-                self.blood_car_t.infuse(course.dose_per_kg, now_h)
+                if event.product == "car_t":
+                    if self._antigen_at_infusion is None:
+                        self._antigen_at_infusion = self.car_t.antigen_positive()
+                    self.blood_car_t.infuse(course.dose_per_kg, now_h)
+                else:
+                    self.nk.into_blood(course.dose_per_kg, course.nkg2a_positive_fraction)
+                    self.blood_nk.infuse(course.dose_per_kg, now_h)
                 continue
             if event.product == "car_t":
                 placed = self.car_t.add(self.car_t.entry_sites(count))
@@ -201,14 +207,18 @@ class TumourModel(mesa.Model):
         self.neutrophils.drug.update(c)
 
     def _update_blood(self) -> None:
-        """CAR-T cells in the blood over this step, their expansion driven by the antigen left in the section
+        """Adoptive cells in the blood over this step. CAR-T expansion is driven by the antigen left in the section
         (relative to its count at the first infusion into the blood; none left: no drive) and slowed by selinexor
-        as division is in the tissue (the drug response was updated this step, before)."""
-        if self.blood_car_t.infused_h is None:
+        as division is in the tissue (the drug response was updated this step, before); NK expansion is driven by
+        cytokines, not antigen, and NK cells have no direct response to selinexor (docs/biology.md section 10)."""
+        start_h = self.time_h - self.dt_h
+        if self.blood_nk.per_ul > 0.0:
+            self.blood_nk.advance(start_h, self.dt_h, None)
+        if self.blood_car_t.per_ul <= 0.0:
             return
         baseline = self._antigen_at_infusion
         relative = self.car_t.antigen_positive() / baseline if baseline else 0.0
-        self.blood_car_t.advance(self.time_h - self.dt_h, self.dt_h, relative, self.car_t.drug.impairment)
+        self.blood_car_t.advance(start_h, self.dt_h, relative, self.car_t.drug.impairment)
 
     def _update_fields(self) -> None:
         p = self.spec.cancer
@@ -254,6 +264,7 @@ class TumourModel(mesa.Model):
         self.history["car_t"].append(self.car_t.count())
         self.history["neutrophils"].append(self.neutrophils.count())
         self.history["blood_car_t"].append(self.blood_car_t.per_ul)
+        self.history["blood_nk"].append(self.blood_nk.per_ul)
 
     def occupant(self, site: tuple[int, int]):
         """The agent on a site, or None (what the grid's `Cell.agents` reads)."""

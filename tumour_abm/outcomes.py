@@ -147,24 +147,28 @@ def summarise_immune(day: np.ndarray, car_t: np.ndarray, neutrophils: np.ndarray
     }
 
 
-# CAR-T exposure in blood is summarised over this long after the first infusion into it, as cellular-kinetics
-# reports do (AUC 0-28 d; Stein 2019, the TRANSCEND analysis).
-BLOOD_CAR_T_AUC_D = 28.0
+# Exposure to adoptive cells in blood is summarised over this long after the first infusion into it, as
+# cellular-kinetics reports do (AUC 0-28 d; Stein 2019, the TRANSCEND analysis).
+BLOOD_AUC_D = 28.0
+BLOOD_PRODUCTS = {"car_t": "CAR-T", "nk": "adoptive NK"}  # blood pools: output prefix → label
 
 
-def summarise_blood_car_t(day: np.ndarray, per_ul: np.ndarray, infused_day: float | None, homed: int) -> dict:
-    """The blood CAR-T course after a dose into the blood: its peak (cells/µL) and the peak's day, the AUC over the
-    28 days from the infusion (cells·d/µL; over the part of them the run covers) and the cells that homed into the
-    section. Without such a dose: a peak and AUC of 0, and no peak day."""
+def summarise_blood_pool(product: str, day: np.ndarray, per_ul: np.ndarray, infused_day: float | None,
+                         homed: int, egressed: int) -> dict:
+    """The blood course of one adoptive product (`BLOOD_PRODUCTS`) after a dose into the blood: its peak
+    (cells/µL) and the peak's day, the AUC over the 28 days from the infusion (cells·d/µL; over the part of them
+    the run covers), the cells that homed into the section and those that left it for the blood. Without such a
+    dose: a peak and AUC of 0, and no peak day."""
     day, per_ul = np.asarray(day, dtype=np.float64), np.asarray(per_ul, dtype=np.float64)
+    moved = {f"{product}_homed": int(homed), f"{product}_egressed": int(egressed)}
     if infused_day is None:
-        return {"blood_car_t_peak_per_ul": 0.0, "blood_car_t_peak_day": float("nan"), "blood_car_t_auc_28d": 0.0,
-                "car_t_homed": 0}
+        return {f"blood_{product}_peak_per_ul": 0.0, f"blood_{product}_peak_day": float("nan"),
+                f"blood_{product}_auc_28d": 0.0, **moved}
     peak = int(np.argmax(per_ul))
-    window = (day >= infused_day) & (day <= infused_day + BLOOD_CAR_T_AUC_D)
+    window = (day >= infused_day) & (day <= infused_day + BLOOD_AUC_D)
     auc = float(np.trapezoid(per_ul[window], day[window])) if window.sum() > 1 else 0.0
-    return {"blood_car_t_peak_per_ul": float(per_ul[peak]), "blood_car_t_peak_day": float(day[peak]),
-            "blood_car_t_auc_28d": auc, "car_t_homed": int(homed)}
+    return {f"blood_{product}_peak_per_ul": float(per_ul[peak]), f"blood_{product}_peak_day": float(day[peak]),
+            f"blood_{product}_auc_28d": auc, **moved}
 
 
 # CTCAE v5 neutrophil count decreased: the upper bound of each grade's ANC (10⁹/L); grade 1 ends at the LLN.
@@ -252,10 +256,14 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "died_basal": ("cancer cells dying of basal apoptosis", "cells"),
     "car_t_peak": ("CAR-T peak", "cells"),
     "car_t_peak_day": ("day of the CAR-T peak", "d"),
-    "blood_car_t_peak_per_ul": ("CAR-T peak in the blood", "cells/µL"),
-    "blood_car_t_peak_day": ("day of the CAR-T peak in the blood", "d"),
-    "blood_car_t_auc_28d": ("CAR-T in the blood over the 28 days after the infusion (AUC)", "cells·d/µL"),
-    "car_t_homed": ("CAR-T cells that homed from the blood into the section", "cells"),
+    **{key: value for product, label in BLOOD_PRODUCTS.items() for key, value in (
+        (f"blood_{product}_peak_per_ul", (f"{label} peak in the blood", "cells/µL")),
+        (f"blood_{product}_peak_day", (f"day of the {label} peak in the blood", "d")),
+        (f"blood_{product}_auc_28d", (f"{label} cells in the blood over the 28 days after the infusion (AUC)",
+                                      "cells·d/µL")),
+        (f"{product}_homed", (f"{label} cells that homed from the blood into the section", "cells")),
+        (f"{product}_egressed", (f"{label} cells that left the section for the blood", "cells")),
+    )},
     "nets_formed": ("NETs formed", "NETs"),
     "neutrophil_nadir": ("fewest neutrophils", "cells"),
     "neutrophil_nadir_day": ("day of the fewest neutrophils", "d"),

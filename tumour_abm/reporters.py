@@ -95,6 +95,7 @@ TIMESERIES: dict[str, Reporter] = {
                                     lambda m: m.neutrophils.anc_relative()
                                     * m.spec.neutrophil.marrow.baseline_anc_1e9_per_l),
     "blood_car_t_per_ul": Reporter("CAR-T cells in the blood", "cells/µL", lambda m: m.blood_car_t.per_ul),
+    "blood_nk_per_ul": Reporter("adoptive NK cells in the blood", "cells/µL", lambda m: m.blood_nk.per_ul),
     "nets_active": Reporter("sites covered by active NETs", "sites", lambda m: m.neutrophils.nets_active()),
     "nets_formed": Reporter("NETs formed (cumulative)", "NETs", lambda m: m.neutrophils.events["nets_formed"]),
     # Written to 0.001 nM, far below any effect and any assay, so a washed-out drug reads as the zero it is.

@@ -12,8 +12,8 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .model import TumourModel
-from .outcomes import (summarise_assay, summarise_blood, summarise_blood_car_t, summarise_burden, summarise_immune,
-                       summarise_kills)
+from .outcomes import (BLOOD_PRODUCTS, summarise_assay, summarise_blood, summarise_blood_pool, summarise_burden,
+                       summarise_immune, summarise_kills)
 from .reporters import DEATH_OUTPUTS
 from .scenario import Scenario, run_length_updates
 
@@ -106,9 +106,11 @@ def _run(scenario: Scenario, seed: int, progress: bool) -> Result:
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
     summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], scenario.neutrophil.marrow))
     summary.update(summarise_assay(model.assay_start, model.cancer.deaths))
-    pool = model.blood_car_t
-    infused_day = None if pool.infused_h is None else start + pool.infused_h / 24.0
-    summary.update(summarise_blood_car_t(day, history["blood_car_t"], infused_day, model.car_t.events["homed"]))
+    for product in BLOOD_PRODUCTS:
+        pool, cells = getattr(model, f"blood_{product}"), getattr(model, product)
+        infused_day = None if pool.infused_h is None else start + pool.infused_h / 24.0
+        summary.update(summarise_blood_pool(product, day, history[f"blood_{product}"], infused_day,
+                                            cells.events["homed"], cells.events["egressed"]))
     return Result(
         scenario=scenario,
         seed=seed,

@@ -224,22 +224,13 @@ class CarTPopulation(ImmunePopulation):
         return int(np.count_nonzero(cancer.antigen[self.params.target_antigen][rows] > 0))
 
     def recruit(self, factor: float = 1.0) -> None:
-        """Homing from the blood: a Poisson number of cells per step, in proportion to the blood level and to the
-        vessel-side sites, each counting more where chemokine is high (× (1 + H)). Cells come from the expanding
-        lineage: they carry its divisions so far (the blood's doublings), so that a lineage's cap holds across
-        blood and tissue."""
-        m = self.model
-        pool = m.blood_car_t
-        if pool.per_ul <= 0.0:
-            return
-        p = pool.params
-        chemokine = m.fields["chemokine"][m.entry_sites[:, 0], m.entry_sites[:, 1]]
-        sites = float(np.sum(1.0 + hill(chemokine, p.chemokine_half_max)))
-        arriving = int(m.rng.poisson(p.homing_per_d * self.dt_h / 24.0 * pool.per_ul * sites * factor))
-        if arriving:
-            divisions = min(self.params.max_divisions, int(pool.doublings))
-            placed = self.add(self.entry_sites(arriving), divisions=divisions)
-            self.events["homed"] += len(placed)
+        """Egress to and homing from the blood (`ImmunePopulation.home`). Homed cells come from the expanding
+        lineage: they carry its divisions so far (the blood's doublings), so that a lineage's cap holds across blood
+        and tissue."""
+        pool = self.model.blood_car_t
+        self.egress(pool)
+        divisions = min(self.params.max_divisions, int(pool.doublings))
+        self.home(pool, lambda n: {"divisions": divisions})
 
     def target_requirement(self) -> np.ndarray:
         return self.model.cancer.antigen[self.params.target_antigen]

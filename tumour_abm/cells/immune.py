@@ -11,11 +11,12 @@ walkers' sites one walker after another (`turns.claim_each`).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
 from ..params import Params, param
-from ..rules import per_step_probability
+from ..rules import hill, per_step_probability
 from ..space import padded_flat, padded_index
 from .columns import CellView, RowStore, SitedPopulation, column_attribute
 from .contact import kill_probability, neighbour_targets, resolve_contacts, target_nets
@@ -109,6 +110,35 @@ class ImmunePopulation(SitedPopulation):
             arriving = int(self.model.rng.poisson(self.influx_per_step * factor))
             if arriving:
                 self.add(self.entry_sites(arriving))
+
+    def home(self, pool, state: Callable[[int], dict]) -> None:
+        """Homing of an adoptive product from the blood (`host/blood.py`): a Poisson number of cells per step, in
+        proportion to the blood level and to the vessel-side sites, each counting more where chemokine is high
+        (× (1 + H)); they take free vessel-side sites, with the state columns `state(n)` gives for n cells."""
+        if pool.per_ul <= 0.0:
+            return
+        m, p = self.model, pool.params
+        chemokine = m.fields["chemokine"][m.entry_sites[:, 0], m.entry_sites[:, 1]]
+        sites = float(np.sum(1.0 + hill(chemokine, p.chemokine_half_max)))
+        arriving = int(m.rng.poisson(p.homing_per_d * self.dt_h / 24.0 * pool.per_ul * sites))
+        if arriving:
+            sites = self.entry_sites(arriving)
+            placed = self.add(sites, **state(len(sites)))
+            self.events["homed"] += len(placed)
+
+    def egress(self, pool) -> None:
+        """Cells on vessel-side sites leave the section for the blood at `egress_per_d` (off by default): they
+        join the pool's effectors (`BloodPool.receive`)."""
+        rate_per_d = pool.params.egress_per_d
+        if rate_per_d <= 0.0 or not self.count():
+            return
+        m, rows = self.model, self.store.rows()
+        rows = rows[m.vessel_entry[self.store["x"][rows], self.store["y"][rows]]]
+        leaving = rows[m.rng.random(len(rows)) < per_step_probability(rate_per_d / 24.0, self.dt_h)]
+        if len(leaving):
+            self.remove_rows(leaving)
+            pool.receive(len(leaving))
+            self.events["egressed"] += len(leaving)
 
     # -- one step -------------------------------------------------------------------------------------------
     def step(self) -> None:

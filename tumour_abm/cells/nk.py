@@ -154,6 +154,8 @@ class NKPopulation(ImmunePopulation):
         self._kills = np.zeros((len(NK_PATHS), 2), dtype=np.int64)
         self.most_kills = 0  # the most cancer cells one NK cell has killed
         self.killers = 0  # NK cells that have killed at least once
+        self._blood_dose_per_kg = 0.0  # NK cells given into the blood so far, and their NKG2A+ fraction
+        self._blood_nkg2a_fraction = params.nkg2a_positive_fraction
 
     def new_state(self, n: int, nkg2a_fraction: float | None = None) -> dict:
         """Resident NK cells are NKG2A+ with the resident fraction; infused products bring their own. Cells enter
@@ -165,6 +167,22 @@ class NKPopulation(ImmunePopulation):
 
     def infuse(self, sites: np.ndarray, nkg2a_fraction: float) -> np.ndarray:
         return self.add(sites, **self.new_state(len(sites), nkg2a_fraction))
+
+    def into_blood(self, cells_per_kg: float, nkg2a_fraction: float) -> None:
+        """A dose into the blood: the cells homing from it carry its NKG2A+ fraction (averaged over the doses
+        given, by cells)."""
+        given = self._blood_dose_per_kg
+        self._blood_dose_per_kg = given + cells_per_kg
+        self._blood_nkg2a_fraction = (self._blood_nkg2a_fraction * given + nkg2a_fraction * cells_per_kg) / (
+            self._blood_dose_per_kg)
+
+    def recruit(self, factor: float = 1.0) -> None:
+        """Resident influx (`influx_per_d`), then egress to and homing from the blood of an adoptive product given
+        into it; homed cells carry the product's NKG2A+ fraction."""
+        super().recruit(factor)
+        pool = self.model.blood_nk
+        self.egress(pool)
+        self.home(pool, lambda n: self.new_state(n, self._blood_nkg2a_fraction))
 
     def transitions(self, rows: np.ndarray) -> np.ndarray:
         """Natural death, IL-10 turning NKG2A− cells NKG2A+ (review [101]), and the re-making of granules and of the

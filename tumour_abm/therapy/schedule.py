@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
@@ -95,18 +95,20 @@ MAX_CELLS_PER_KG = 1e10  # far above any product's dose (CAR-T: 1e5-1e7 cells/kg
 
 
 DEFAULT_CAR_T_CELLS = 10  # cells reaching a 2 x 2 mm section when a course names neither route; scenario default
+DEFAULT_NK_CELLS = 50  # the same for an NK course; scenario default
 
 
-class CarTInfusion(_Window):
+class _CellInfusion(_Window):
     """Either `count` cells placed in the tissue section, or a dose per kg into the blood (`dose_per_kg`), from
     which cells expand and home into the section (`host/blood.py`)."""
 
+    default_count: ClassVar[int] = 0  # each product's count when a course names neither route
     day: float = day_param(0.0, source="scenario: infusion day")
-    count: int | None = param(None, unit="cells", source=f"scenario: cells reaching this tissue section; "
-                                                        f"{DEFAULT_CAR_T_CELLS} when no dose_per_kg is given", gt=0)
+    count: int | None = param(None, unit="cells", source="scenario: cells reaching this tissue section, when no "
+                                                        "dose_per_kg is given (CAR-T: 10, NK: 50)", gt=0)
     dose_per_kg: float | None = param(
-        None, unit="cells/kg", source=f"scenario: a dose into the blood, e.g. axi-cel 2e6/kg; at most "
-                                      f"{MAX_CELLS_PER_KG:g}", gt=0, le=MAX_CELLS_PER_KG,
+        None, unit="cells/kg", source=f"scenario: a dose into the blood, e.g. axi-cel 2e6/kg, haploidentical NK "
+                                      f"cells 1e7/kg; at most {MAX_CELLS_PER_KG:g}", gt=0, le=MAX_CELLS_PER_KG,
     )
 
     @model_validator(mode="before")
@@ -115,11 +117,11 @@ class CarTInfusion(_Window):
         """Without either route, the default tissue count; the two are exclusive, so a dose-route course keeps
         count empty (and so dumps and validates again unchanged)."""
         if isinstance(data, dict) and data.get("count") is None and data.get("dose_per_kg") is None:
-            return {**data, "count": DEFAULT_CAR_T_CELLS}
+            return {**data, "count": cls.default_count}
         return data
 
     @model_validator(mode="after")
-    def _one_route(self) -> CarTInfusion:
+    def _one_route(self) -> _CellInfusion:
         if self.dose_per_kg is not None and self.count is not None:
             raise KeyProblems([(("count",), "give count (cells placed in the section) or dose_per_kg (a dose into "
                                             "the blood), not both")])
@@ -130,16 +132,15 @@ class CarTInfusion(_Window):
         return self.dose_per_kg is not None
 
 
-class NKInfusion(_Window):
-    day: float = day_param(0.0, source="scenario: infusion day")
-    count: int = param(50, unit="cells", source="scenario: cells reaching this tissue section", gt=0)
+class CarTInfusion(_CellInfusion):
+    default_count: ClassVar[int] = DEFAULT_CAR_T_CELLS
+
+
+class NKInfusion(_CellInfusion):
+    default_count: ClassVar[int] = DEFAULT_NK_CELLS
     nkg2a_positive_fraction: float = param(
         0.8, unit="1", source="expanded / infused NK cells are mostly NKG2A+, review [82,83]", ge=0, le=1
     )
-
-    @property
-    def into_blood(self) -> bool:
-        return False  # NK products are placed in the section (there is no blood route for them yet)
 
 
 def _as_list(value: Any) -> Any:
