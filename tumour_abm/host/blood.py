@@ -10,14 +10,16 @@ B-cell lymphoma) describe the blood level in phases:
 - contraction of the effectors;
 - a small memory pool that persists for months.
 
-Here the expansion is the same programme, but it runs only while there is antigen to drive it. The section stands for
-the tumour, so its antigen-positive cancer cells, relative to their count at the infusion, are the stimulus `s`:
+Here the CAR-T expansion is the same programme, but it runs only while there is antigen to drive it. The section
+stands for the tumour, so its antigen-positive cancer cells, relative to their count at the infusion, are the
+stimulus `s`:
     expanding (lag ≤ t ≤ Tmax):  dE/dt = [ρ·(1 − I)·s − α·(1 − s)]·E,   dM/dt = f·α·(1 − s)·E − β·M
     otherwise:                   dE/dt = −α·E,                           dM/dt = f·α·E − β·M
-with `s = A/(A + K)` for the relative antigen burden `A` (CAR-T), or s = 1 (NK: cytokine-driven); t is counted from the first infusion into blood. E and M are
-blood levels (cells/µL). I is selinexor's impairment of CAR-T proliferation at the step's plasma level, the same rule
-that slows division in the tissue. A fraction f of the effectors leaving the effector pool become memory cells
-(Stein's fraction surviving into the slow phase). `s` and I are held over a model step, so a step is solved exactly
+with `s = A/(A + K)` for the relative antigen burden `A` (CAR-T), or s = 1 (NK: cytokine-driven); t is counted from
+the first infusion into blood. E and M are blood levels (cells/µL). I is selinexor's impairment of CAR-T
+proliferation at the step's plasma level, the same rule that slows division in the tissue (0 for NK cells). A
+fraction f of the effectors leaving the effector pool become memory cells (Stein's fraction surviving into the slow
+phase). `s` and I are held over a model step, so a step is solved exactly
 by exponentials (`advance`).
 """
 
@@ -97,12 +99,12 @@ class NKKineticsParams(Params):
     )
     expansion_doubling_d: float = param(
         1.4, unit="d", source=f"{BACHANOVA}: a median 1,000 donor NK cells/µL in the patients whose cells expanded; "
-                              "from ~2.5 cells/µL after a dose of 2e7/kg (dose and 1 % in the blood assumed) that is about "
-                              f"8.5 doublings between the lag and day 14; {ASSUMED}", gt=0,
+                              "from ~2.5 cells/µL after a dose of 2e7/kg (dose and 1 % in the blood assumed) that "
+                              f"is about 8.5 doublings between the lag and day 14; {ASSUMED}", gt=0,
     )
     contraction_half_life_d: float = param(
-        7.0, unit="d", source="blood NK cells turn over with a half-life under 10 d (Zhang 2007 Immunology); persistence "
-                              f"≥ 7 d predicts response ({BACHANOVA}); {ASSUMED}", gt=0,
+        7.0, unit="d", source="blood NK cells turn over with a half-life under 10 d (Zhang 2007 Immunology); "
+                              f"persistence ≥ 7 d predicts response ({BACHANOVA}); {ASSUMED}", gt=0,
     )
     memory_fraction: float = param(
         0.0, unit="1", source="conventional NK products do not persist beyond weeks; memory-like (IL-12/15/18) NK "
