@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tumour_abm.cells.car_t import car_t_kill_hazard
+from tumour_abm.cells.t_cells import t_cell_kill_hazard
 from tumour_abm.cells.cancer import division_rate_per_h
 from tumour_abm.cells.contact import kill_probability, neighbour_targets
 from tumour_abm.cells.motility import Uphill, settle, walk
@@ -205,12 +205,12 @@ def test_car_t_impairment_by_concentration_follows_the_tyler_threshold():
         assert drug.impairment == pytest.approx(expected, abs=0.01)
     p = m.car_t.params
     kw = dict(antigen=1.0, exhaustion=0.0, pd1_blockade=0.0, tgfb=0.0, nkg2a=0.0, hla_e=1.0)
-    assert car_t_kill_hazard(p, impairment=0.45, **kw) == pytest.approx(0.55 * car_t_kill_hazard(p, impairment=0.0, **kw))
-    exhausted = car_t_kill_hazard(p, impairment=0.0, **{**kw, "exhaustion": 1.0})
+    assert t_cell_kill_hazard(p, impairment=0.45, **kw) == pytest.approx(0.55 * t_cell_kill_hazard(p, impairment=0.0, **kw))
+    exhausted = t_cell_kill_hazard(p, impairment=0.0, **{**kw, "exhaustion": 1.0})
     assert exhausted == pytest.approx(0.2 * p.kill_per_h)
     # graded: half the threshold load, half the penalty
-    assert car_t_kill_hazard(p, impairment=0.0, **{**kw, "exhaustion": 0.5}) == pytest.approx(0.6 * p.kill_per_h)
-    assert car_t_kill_hazard(p, impairment=0.0, **{**kw, "exhaustion": 1.0, "pd1_blockade": 1.0}) > exhausted
+    assert t_cell_kill_hazard(p, impairment=0.0, **{**kw, "exhaustion": 0.5}) == pytest.approx(0.6 * p.kill_per_h)
+    assert t_cell_kill_hazard(p, impairment=0.0, **{**kw, "exhaustion": 1.0, "pd1_blockade": 1.0}) > exhausted
 
 
 def test_a_car_t_daughter_inherits_part_of_its_mothers_exhaustion():

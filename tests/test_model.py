@@ -13,6 +13,8 @@ STATE = {  # each immune type's state attributes, as its Mesa agents show them a
     "nk": ("nkg2a", "granules", "engaged"),
     "car_t": ("divisions", "activated_h", "engagements", "load", "nkg2a", "exhausted", "target", "bound_until_h",
               "engaged"),
+    "cd8": ("divisions", "activated_h", "engagements", "load", "nkg2a", "exhausted", "target", "bound_until_h",
+            "engaged"),
     "macrophages": ("m2", "engaged"),
     "neutrophils": ("engaged",),
 }
@@ -52,6 +54,7 @@ def test_invariants_hold_every_step_with_growth_and_death(make_scenario):
         "nk.initial_count": 10, "nk.influx_per_d": 10.0, "car_t.initial_count": 5,
         "macrophage.initial_count": 20, "macrophage.influx_per_d": 5.0,
         "neutrophil.initial_count": 10, "neutrophil.influx_per_d": 20.0,
+        "cd8.initial_count": 5, "cd8.influx_per_d": 5.0,
     })
     model = TumourModel(scenario, seed=3)
     check_invariants(model)
@@ -62,6 +65,7 @@ def test_invariants_hold_every_step_with_growth_and_death(make_scenario):
         sizes.append(model.cancer.n_alive)
     assert model.cancer.divisions > 0 and model.cancer.deaths["basal"] > 0
     assert sum(model.cancer.deaths[c] for c in ("nk_granzyme", "nk_trail", "car_t", "macrophage")) > 0
+    assert model.cancer.deaths["cd8"] > 0 and model.cd8.count() > 0
     assert model.steps == scenario.time.n_steps == 144
     assert model.car_t.events["divisions"] > 0 and model.macrophages.count() > 0 and model.neutrophils.count() > 0
 

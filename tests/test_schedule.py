@@ -94,8 +94,8 @@ def test_schedule_mistakes_are_clear_errors(tmp_path, therapy, fragment):
 @pytest.mark.parametrize(
     "updates, fragment",
     [
-        ({"therapy.anti_pd1": ({"start_day": 0.0},)}, "therapy.anti_pd1: acts on CAR-T cells"),
-        ({"therapy.anti_nkg2a": ({"start_day": 0.0},)}, "therapy.anti_nkg2a: blocks NKG2A on NK and CAR-T cells"),
+        ({"therapy.anti_pd1": ({"start_day": 0.0},)}, "therapy.anti_pd1: acts on CAR-T and CD8 T cells"),
+        ({"therapy.anti_nkg2a": ({"start_day": 0.0},)}, "therapy.anti_nkg2a: blocks NKG2A on NK, CAR-T and CD8 T cells"),
         ({"therapy.rituximab": ({"start_day": 0.0},)}, "therapy.rituximab: works through NK cells (ADCC) or macrophages"),
         ({"therapy.rituximab": ({"start_day": 0.0},), "nk.initial_count": 5,
           "cancer.antigens": {"CD19": {"positive_fraction": 1.0, "level": 1.0}}},

@@ -8,6 +8,7 @@ from mesa.discrete_space import PropertyLayer
 
 from .cells.cancer import CancerPopulation
 from .cells.car_t import CarTPopulation
+from .cells.cd8 import CD8Population
 from .cells.macrophage import MacrophagePopulation
 from .cells.motility import Uphill
 from .cells.neutrophil import NeutrophilPopulation
@@ -25,7 +26,7 @@ from .therapy.schedule import resolve_events
 
 # Site codes of the occupancy map (snapshots, browser view): what is on a site, with the immune cell's state.
 SITE_CODES = ("empty", "vessel", "cancer", "nk_nkg2a_pos", "nk_nkg2a_neg", "car_t", "car_t_exhausted",
-              "macrophage_m1", "macrophage_m2", "neutrophil")
+              "macrophage_m1", "macrophage_m2", "neutrophil", "cd8", "cd8_exhausted")
 CODE = {name: i for i, name in enumerate(SITE_CODES)}
 EMPTY, VESSEL, CANCER = CODE["empty"], CODE["vessel"], CODE["cancer"]
 
@@ -77,7 +78,9 @@ class TumourModel(mesa.Model):
         self.neutrophils = NeutrophilPopulation(self, scenario.neutrophil)
         self.nk = NKPopulation(self, scenario.nk)
         self.car_t = CarTPopulation(self, scenario.car_t)
-        self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t)  # their order within a step
+        self.cd8 = CD8Population(self, scenario.cd8)
+        # Their order within a step (a type without cells draws nothing).
+        self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t, self.cd8)
         self.grid.occupant = self.occupant
         for population in self.immune:
             asked = population.params.initial_count
@@ -138,13 +141,13 @@ class TumourModel(mesa.Model):
     def step(self) -> None:
         """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → adoptive cells
         in the blood → fields (secretion, diffusion, decay) → recruitment and homing → macrophages → neutrophils →
-        NK cells → CAR-T cells → cancer death and growth → record."""
+        NK cells → CAR-T cells → CD8 T cells → cancer death and growth → record."""
         self._infuse(self.time_h - self.dt_h, self.time_h)
         self._add_effectors_if_due(self.time_h - self.dt_h)
         self._update_drug()
         self._update_blood()
         self._update_fields()
-        for population in (self.nk, self.macrophages, self.neutrophils, self.car_t):
+        for population in (self.nk, self.macrophages, self.neutrophils, self.car_t, self.cd8):
             population.recruit()
         for population in self.immune:
             population.step()
@@ -282,6 +285,7 @@ class TumourModel(mesa.Model):
         states = (
             (self.nk, "nkg2a", "nk_nkg2a_pos", "nk_nkg2a_neg"),
             (self.car_t, "exhausted", "car_t_exhausted", "car_t"),
+            (self.cd8, "exhausted", "cd8_exhausted", "cd8"),
             (self.macrophages, "m2", "macrophage_m2", "macrophage_m1"),
             (self.neutrophils, None, "neutrophil", "neutrophil"),
         )

@@ -251,6 +251,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
                            ("trail", "death-receptor (per contact with a budget)"))
        for status in NKG2A_STATES},
     "killed_car_t": ("cancer cells killed by CAR-T cells", "cells"),
+    "killed_cd8": ("cancer cells killed by CD8 T cells", "cells"),
     "killed_macrophage": ("cancer cells phagocytosed", "cells"),
     "died_drug": ("cancer cells killed by selinexor", "cells"),
     "died_basal": ("cancer cells dying of basal apoptosis", "cells"),

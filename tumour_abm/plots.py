@@ -27,6 +27,8 @@ SITE_STYLES = {
     "macrophage_m1": ("#27ae60", "M1"),
     "macrophage_m2": ("#e67e22", "M2"),
     "neutrophil": ("#f1c40f", "neutrophil"),
+    "cd8": ("#16a085", "CD8 T"),
+    "cd8_exhausted": ("#a2d9ce", "CD8 T exhausted"),
 }
 SITE_CMAP = ListedColormap([SITE_STYLES[name][0] for name in SITE_CODES])
 

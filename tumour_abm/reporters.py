@@ -39,6 +39,7 @@ DEATH_OUTPUTS = {
     "killed_nk_adcc": "nk_adcc",
     "killed_nk_trail": "nk_trail",
     "killed_car_t": "car_t",
+    "killed_cd8": "cd8",
     "killed_macrophage": "macrophage",
     "died_drug": "drug",
     "died_basal": "basal",
@@ -67,6 +68,7 @@ TIMESERIES: dict[str, Reporter] = {
     "nk_engagements": Reporter("NK contacts with a target, one a step (cumulative)", "contacts",
                                lambda m: sum(m.nk.engagements[s] for s in NKG2A_STATES)),
     "killed_car_t": Reporter("cancer cells killed by CAR-T cells (cumulative)", "cells", _deaths("car_t")),
+    "killed_cd8": Reporter("cancer cells killed by CD8 T cells (cumulative)", "cells", _deaths("cd8")),
     "killed_macrophage": Reporter("cancer cells phagocytosed by M1 macrophages (cumulative)", "cells", _deaths("macrophage")),
     "died_drug": Reporter("cancer cells killed by selinexor (cumulative)", "cells", _deaths("drug")),
     "died_basal": Reporter("cancer cells dying of basal apoptosis (cumulative)", "cells", _deaths("basal")),
@@ -82,6 +84,10 @@ TIMESERIES: dict[str, Reporter] = {
     "car_t_exhausted_fraction": Reporter(
         "exhausted share of CAR-T cells", "fraction", lambda m: ratio(m.car_t.count("exhausted"), m.car_t.count())
     ),
+    "cd8_total": Reporter("CD8 T cells", "cells", lambda m: m.cd8.count()),
+    "cd8_exhausted": Reporter("terminally exhausted CD8 T cells", "cells", lambda m: m.cd8.count("exhausted")),
+    "cd8_pd1_mean": Reporter("mean PD-1 (checkpoint load over its threshold) on CD8 T cells", "0-1",
+                             lambda m: _mean_or_nan(m.cd8.exhaustion(m.cd8.store.rows()))),
     "macrophage_m1": Reporter("M1 macrophages", "cells", lambda m: m.macrophages.count("m2", False)),
     "macrophage_m2": Reporter("M2 macrophages", "cells", lambda m: m.macrophages.count("m2")),
     "m1_m2_ratio": Reporter(
@@ -100,6 +106,7 @@ TIMESERIES: dict[str, Reporter] = {
     "nets_formed": Reporter("NETs formed (cumulative)", "NETs", lambda m: m.neutrophils.events["nets_formed"]),
     # Written to 0.001 nM, far below any effect and any assay, so a washed-out drug reads as the zero it is.
     "selinexor_nM": Reporter("selinexor plasma concentration", "nM", lambda m: round(m.plan.selinexor_nM(m.time_h), 3)),
+    "pd_l1_mean": Reporter("mean PD-L1 on cancer cells", "0-1", lambda m: _mean_or_nan(m.cancer.pd_l1(m.cancer.rows()))),
     "hla_e_mean": Reporter("mean HLA-E on cancer cells", "relative", lambda m: _mean_or_nan(m.cancer.hla_e(m.cancer.rows()))),
     "trail_r_mean": Reporter(
         "mean TRAIL-R on cancer cells", "relative", lambda m: _mean_or_nan(m.cancer.trail_r(m.cancer.rows()))
@@ -112,9 +119,10 @@ TIMESERIES: dict[str, Reporter] = {
 }
 
 # Columns of the population plot, in drawing order.
-POPULATIONS = ("cancer_alive", "nk_total", "car_t_total", "macrophage_m1", "macrophage_m2", "neutrophils")
+POPULATIONS = ("cancer_alive", "nk_total", "car_t_total", "cd8_total", "macrophage_m1", "macrophage_m2", "neutrophils")
 # Columns of the kills plot.
-KILLS = ("killed_nk_granzyme", "killed_nk_adcc", "killed_nk_trail", "killed_car_t", "killed_macrophage", "died_drug")
+KILLS = ("killed_nk_granzyme", "killed_nk_adcc", "killed_nk_trail", "killed_car_t", "killed_cd8", "killed_macrophage",
+         "died_drug")
 
 
 def label(name: str) -> str:

@@ -16,6 +16,7 @@ from .cells.car_t import CarTParams
 from .cells.macrophage import MacrophageParams
 from .cells.neutrophil import NeutrophilParams
 from .cells.nk import NKParams
+from .cells.cd8 import CD8Params
 from .config_files import ConfigError, KeyProblems, Problem, load_model, validate_model
 from .fields import AllFieldParams
 from .host.blood import BloodParams
@@ -99,6 +100,7 @@ class Scenario(Params):
     microenvironment: MicroenvironmentParams = section(MicroenvironmentParams, "niche signals")
     nk: NKParams = section(NKParams, "NK cells")
     car_t: CarTParams = section(CarTParams, "CAR-T cells")
+    cd8: CD8Params = section(CD8Params, "endogenous tumour-specific CD8 T cells")
     macrophage: MacrophageParams = section(MacrophageParams, "macrophages (M1/M2)")
     neutrophil: NeutrophilParams = section(NeutrophilParams, "neutrophils and NETs")
     fields: AllFieldParams = section(AllFieldParams, "diffusing signals")
@@ -180,13 +182,15 @@ class Scenario(Params):
         t, problems = self.therapy, []
         has_nk = bool(self.nk.initial_count or self.nk.influx_per_d or t.nk_cells)
         has_car_t = bool(self.car_t.initial_count or t.car_t)
+        has_cd8 = bool(self.cd8.initial_count or self.cd8.influx_per_d)
         has_macrophages = bool(self.macrophage.initial_count or self.macrophage.influx_per_d)
-        if t.anti_nkg2a and not (has_nk or has_car_t):
-            problems.append((("therapy", "anti_nkg2a"), "blocks NKG2A on NK and CAR-T cells, but the scenario has "
-                                                        "neither"))
-        if t.anti_pd1 and not has_car_t:
-            problems.append((("therapy", "anti_pd1"), "acts on CAR-T cells, but the scenario has none "
-                                                      "(car_t.initial_count, therapy.car_t)"))
+        if t.anti_nkg2a and not (has_nk or has_car_t or has_cd8):
+            problems.append((("therapy", "anti_nkg2a"), "blocks NKG2A on NK, CAR-T and CD8 T cells, but the scenario "
+                                                        "has none of them"))
+        if t.anti_pd1 and not (has_car_t or has_cd8):
+            problems.append((("therapy", "anti_pd1"), "acts on CAR-T and CD8 T cells, but the scenario has neither "
+                                                      "(car_t.initial_count, therapy.car_t, cd8.initial_count, "
+                                                      "cd8.influx_per_d)"))
         for name in ANTIBODY_NAMES:
             if not getattr(t, name):
                 continue

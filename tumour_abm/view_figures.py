@@ -25,7 +25,8 @@ FIELD_UNITS = {"selinexor": "nM"}
 FIGURE_DPI = 80  # the page's grid cells are about 500 px wide
 
 KILL_LABELS = {"killed_nk_granzyme": "NK granzyme", "killed_nk_adcc": "NK ADCC", "killed_nk_trail": "NK death receptors",
-               "killed_car_t": "CAR-T", "killed_macrophage": "macrophage", "died_drug": "selinexor"}
+               "killed_car_t": "CAR-T", "killed_cd8": "CD8 T", "killed_macrophage": "macrophage",
+               "died_drug": "selinexor"}
 
 
 def tissue_figure(model, field: str) -> plt.Figure:

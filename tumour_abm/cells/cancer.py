@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from ..params import ASSUMED, Params, param
+from ..params import ASSUMED, Params, param, section
 from ..rules import hill, per_hour, per_step_probability
 from ..space import claim_free_neighbours, has_free_neighbour, push_free_neighbours
 from ..therapy.pd import LaggedState
@@ -113,6 +113,22 @@ class CancerParams(Params):
         1.0, unit="1", source=f"{ASSUMED}; selinexor raises death receptors on CLL cells, review [62]", ge=0
     )
     trail_r_tau_h: float = param(12.0, unit="h", source=f"{ASSUMED}: surface protein turnover", gt=0)
+
+    # --- what endogenous CD8 T cells see: a tumour antigen on MHC class I, and PD-L1
+    t_cell_antigen: AntigenParams = section(
+        AntigenParams, "a tumour antigen presented on MHC class I that the endogenous CD8 T cells recognise: the "
+                       "share of cells presenting it (MHC-I loss lowers it) and its level; all, at 1, by default "
+                       f"({ASSUMED})",
+    )
+    pd_l1_base: float = param(
+        0.1, unit="1 (0-1, of the IFN-γ-saturated level)",
+        source=f"PD-L1 without IFN-γ: low on most lymphomas (PD-L1+ tumour cells in ~11 % of DLBCL, Kiyasu 2015 Blood); "
+               f"{ASSUMED}", ge=0, le=1,
+    )
+    pd_l1_ifng_half_max: float = param(
+        0.5, unit="a.u.", source=f"IFN-γ induces PD-L1 on tumour cells (adaptive resistance; review [58,86]); "
+                                 f"half-max {ASSUMED}", gt=0,
+    )
 
     # --- secretion
     chemokine_per_h: float = param(
@@ -225,6 +241,7 @@ class CancerPopulation(SitedPopulation):
         self.push_reach_sites = max(1, int(round(params.push_reach_um / model.spec.grid.site_um)))
         columns = {"hla_e_base": (np.float32, 0.0), "trail_r_base": (np.float32, 0.0)}
         columns.update({_ANTIGEN + name: (np.float32, 0.0) for name in params.antigens})
+        columns["t_cell_antigen"] = (np.float32, 0.0)
         self.store = RowStore(columns, capacity=max(64, params.initial_cells * 2))
 
     # -- columns (views on the store, which may grow) ----------------------------------------------------------
@@ -255,6 +272,12 @@ class CancerPopulation(SitedPopulation):
         niche = 1.0 + p.hla_e_lymph_node_gain * self.model.spec.microenvironment.lymph_node_signal
         drug = 1.0 - p.hla_e_drug_max_reduction * self.drug.hla_e.value
         return self.hla_e_base[rows] * drug * niche * (1.0 + p.hla_e_ifng_gain * hill(ifng, p.hla_e_ifng_half_max))
+
+    def pd_l1(self, rows: np.ndarray) -> np.ndarray:
+        """Current PD-L1, 0-1: the baseline raised towards 1 by local IFN-γ (computed when read)."""
+        p = self.params
+        ifng = self.model.fields["ifng"][self.x[rows], self.y[rows]]
+        return p.pd_l1_base + (1.0 - p.pd_l1_base) * hill(ifng, p.pd_l1_ifng_half_max)
 
     def trail_r(self, rows: np.ndarray) -> np.ndarray:
         """Current TRAIL-R (DR4/DR5): baseline raised by the drug's effect compartment."""
@@ -294,13 +317,22 @@ class CancerPopulation(SitedPopulation):
             self.trail_r_base[rows] = _lognormal(self.rng, p.trail_r_mean, p.trail_r_cv, n)
             for name, spec in p.antigens.items():
                 antigen[name][rows] = np.where(self.rng.random(n) < spec.positive_fraction, spec.level, 0.0)
+            self.store["t_cell_antigen"][rows] = self._t_cell_antigen(n)
         else:
             self.hla_e_base[rows] = self.hla_e_base[parents]
             self.trail_r_base[rows] = self.trail_r_base[parents]
-            for column in antigen.values():
+            for column in (*antigen.values(), self.store["t_cell_antigen"]):
                 column[rows] = column[parents]
         self.occupy(rows, xs, ys)
         return rows
+
+    def _t_cell_antigen(self, n: int) -> np.ndarray | float:
+        """The MHC-I antigen of n new cells: drawn only where the share presenting it is strictly between 0 and 1
+        (a draw whose outcome is certain would only shift the other draws)."""
+        spec = self.params.t_cell_antigen
+        if 0.0 < spec.positive_fraction < 1.0:
+            return np.where(self.rng.random(n) < spec.positive_fraction, spec.level, 0.0)
+        return spec.level if spec.positive_fraction >= 1.0 else 0.0
 
     def kill(self, rows: np.ndarray | list[int], cause: str | dict[str, int]) -> None:
         """Remove cells and count them under `cause` (e.g. 'drug', 'nk_granzyme', 'car_t'), or, for cells of
