@@ -118,6 +118,31 @@ def test_anti_nkg2a_and_anti_pd1_block_while_on_and_wane():
     assert plan_for({"anti_pd1": {"start_day": 0}}).effects(0.0).pd1_blockade == 1.0
 
 
+@pytest.mark.parametrize("product, half_life_d", [("pembrolizumab", 22.0), ("nivolumab", 25.0),
+                                                   ("atezolizumab", 27.0)])
+def test_checkpoint_antibodies_block_the_pd1_axis_and_wane_with_their_labelled_half_lives(product, half_life_d):
+    plan = plan_for({product: {"dose_mg": 200, "start_day": 0}})
+    assert plan.effects(0.0).pd1_blockade == pytest.approx(1.0)
+    assert plan.effects(half_life_d * 24.0).pd1_blockade == pytest.approx(0.5)
+    assert plan.effects(2 * half_life_d * 24.0).pd1_blockade == pytest.approx(0.25)
+
+
+def test_two_pd1_axis_blockers_leave_free_only_what_neither_blocks():
+    plan = plan_for({"pembrolizumab": {"start_day": 0}, "atezolizumab": {"start_day": 0}})
+    t = 30 * 24.0
+    free = (1 - 0.5 ** (30 / 22.0)) * (1 - 0.5 ** (30 / 27.0))
+    assert plan.effects(t).pd1_blockade == pytest.approx(1 - free)
+
+
+def test_a_checkpoint_antibody_without_t_cells_is_a_clear_error():
+    from tumour_abm.config_files import ConfigError
+    with pytest.raises(ConfigError) as err:
+        Scenario().with_updates({"therapy.pembrolizumab": {"start_day": 0}})
+    assert "therapy.pembrolizumab: acts on CAR-T and CD8 T cells" in str(err.value)
+    fine = Scenario().with_updates({"therapy.pembrolizumab": {"start_day": 0}, "cd8.influx_per_d": 1.0})
+    assert fine.therapy.pembrolizumab[0].start_day == 0
+
+
 def test_infusions_add_cells_next_to_vessels_on_their_day():
     sc = small(**{"therapy.car_t": ({"day": 1.0, "count": 12},),
                   "therapy.nk_cells": ({"day": 0.0, "count": 40, "nkg2a_positive_fraction": 0.8},)})

@@ -23,7 +23,7 @@ from .host.blood import BloodParams
 from .params import DAY_LIMIT, Params, day_param, param, section
 from .space import GridParams
 from .therapy.assay import CocultureParams
-from .therapy.products import ANTIBODY_NAMES, ProductParams
+from .therapy.products import ANTIBODY_NAMES, PD1_AXIS_BLOCKERS, ProductParams
 from .therapy.schedule import TherapyParams, resolve_events
 
 
@@ -187,10 +187,11 @@ class Scenario(Params):
         if t.anti_nkg2a and not (has_nk or has_car_t or has_cd8):
             problems.append((("therapy", "anti_nkg2a"), "blocks NKG2A on NK, CAR-T and CD8 T cells, but the scenario "
                                                         "has none of them"))
-        if t.anti_pd1 and not (has_car_t or has_cd8):
-            problems.append((("therapy", "anti_pd1"), "acts on CAR-T and CD8 T cells, but the scenario has neither "
-                                                      "(car_t.initial_count, therapy.car_t, cd8.initial_count, "
-                                                      "cd8.influx_per_d)"))
+        for name in PD1_AXIS_BLOCKERS:
+            if getattr(t, name) and not (has_car_t or has_cd8):
+                problems.append((("therapy", name), "acts on CAR-T and CD8 T cells, but the scenario has neither "
+                                                    "(car_t.initial_count, therapy.car_t, cd8.initial_count, "
+                                                    "cd8.influx_per_d)"))
         for name in ANTIBODY_NAMES:
             if not getattr(t, name):
                 continue

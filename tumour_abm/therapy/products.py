@@ -52,6 +52,21 @@ AntiPD1Params = variant(
     occupancy=(1.0, f"anti-PD-1: full blockade while on; {ASSUMED}"),
     half_life_d=(25.0, f"{ASSUMED}: nivolumab-like 25 d"),
 )
+PembrolizumabParams = variant(
+    BlockerParams, "PembrolizumabParams",
+    occupancy=(1.0, f"anti-PD-1 at the labelled doses saturates PD-1 on blood T cells; full blockade {ASSUMED}"),
+    half_life_d=(22.0, "KEYTRUDA label, section 12.3: terminal half-life 22 d (CV 32 %)"),
+)
+NivolumabParams = variant(
+    BlockerParams, "NivolumabParams",
+    occupancy=(1.0, f"anti-PD-1; full blockade {ASSUMED}"),
+    half_life_d=(25.0, "OPDIVO label: terminal half-life 25 d"),
+)
+AtezolizumabParams = variant(
+    BlockerParams, "AtezolizumabParams",
+    occupancy=(1.0, f"anti-PD-L1: blocks the PD-1 axis from the ligand's side; full blockade {ASSUMED}"),
+    half_life_d=(27.0, "TECENTRIQ label: terminal half-life 27 d"),
+)
 
 
 class ProductParams(Params):
@@ -65,7 +80,10 @@ class ProductParams(Params):
     ibrutinib: BTKiParams = section(BTKiParams, "first-generation BTK inhibitor")
     acalabrutinib: AcalabrutinibParams = section(AcalabrutinibParams, "second-generation BTK inhibitor")
     anti_nkg2a: BlockerParams = section(BlockerParams, "monalizumab")
-    anti_pd1: AntiPD1Params = section(AntiPD1Params, "anti-PD-1")
+    anti_pd1: AntiPD1Params = section(AntiPD1Params, "anti-PD-1 (a generic blocker)")
+    pembrolizumab: PembrolizumabParams = section(PembrolizumabParams, "anti-PD-1")
+    nivolumab: NivolumabParams = section(NivolumabParams, "anti-PD-1")
+    atezolizumab: AtezolizumabParams = section(AtezolizumabParams, "anti-PD-L1")
 
 
 ANTIBODY_NAMES = ("rituximab", "obinutuzumab", "daratumumab")
@@ -74,6 +92,9 @@ DLBCL_DOSE_MG = 60.0
 # Above this, selinexor impairs T-cell signalling, proliferation and killing (Tyler 2017 Mol Cancer Ther; review [72]).
 T_CELL_IMPAIRMENT_THRESHOLD_NM = 100.0
 BTKI_NAMES = ("ibrutinib", "acalabrutinib")
+# Antibodies that block the PD-1 axis, from the receptor's side or the ligand's: for the cells they act on, one
+# blockade (B = 1 − Π(1 − occupancy) when several are given).
+PD1_AXIS_BLOCKERS = ("anti_pd1", "pembrolizumab", "nivolumab", "atezolizumab")
 
 
 class TherapyPlan:
@@ -132,8 +153,17 @@ class TherapyPlan:
             nkg2a_blockade=self._occupancy("anti_nkg2a", t_h, p.anti_nkg2a.occupancy, p.anti_nkg2a.half_life_d),
             nk_impairment=nk_impairment,
             tumour_growth_factor=growth,
-            pd1_blockade=self._occupancy("anti_pd1", t_h, p.anti_pd1.occupancy, p.anti_pd1.half_life_d),
+            pd1_blockade=self._pd1_axis_blockade(t_h),
         )
+
+    def _pd1_axis_blockade(self, t_h: float) -> float:
+        """B = 1 − Π(1 − occupancy) over the PD-1-axis blockers given (one alone: its occupancy, exactly)."""
+        occupancies = [self._occupancy(name, t_h, getattr(self.products, name).occupancy,
+                                       getattr(self.products, name).half_life_d)
+                       for name in PD1_AXIS_BLOCKERS if name in self._dose_hours]
+        if len(occupancies) <= 1:
+            return occupancies[0] if occupancies else 0.0
+        return 1.0 - float(np.prod([1.0 - o for o in occupancies]))
 
     def warnings(self, time) -> list[str]:
         """What a user probably did not mean: a pre-treatment that still leaves drug above the T-cell threshold at

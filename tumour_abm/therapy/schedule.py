@@ -17,11 +17,12 @@ from ..config_errors import KeyProblems
 from ..params import DAY_LIMIT, Params, day_param, param
 
 DRUGS = ("selinexor", "ibrutinib", "acalabrutinib")
-ANTIBODIES = ("rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1")
+ANTIBODIES = ("rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1", "pembrolizumab", "nivolumab",
+              "atezolizumab")
 INFUSIONS = ("car_t", "nk_cells")
 ProductName = Literal[
     "selinexor", "ibrutinib", "acalabrutinib",
-    "rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1",
+    "rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1", "pembrolizumab", "nivolumab", "atezolizumab",
     "car_t", "nk_cells",
 ]
 WEEK_D = 7
@@ -161,7 +162,10 @@ class TherapyParams(Params):
     obinutuzumab: Doses = param((), unit="-", source="scenario: glyco-engineered anti-CD20 antibody doses")
     daratumumab: Doses = param((), unit="-", source="scenario: anti-CD38 antibody doses")
     anti_nkg2a: Doses = param((), unit="-", source="scenario: monalizumab doses")
-    anti_pd1: Doses = param((), unit="-", source="scenario: anti-PD-1 doses")
+    anti_pd1: Doses = param((), unit="-", source="scenario: anti-PD-1 doses (a generic blocker)")
+    pembrolizumab: Doses = param((), unit="-", source="scenario: anti-PD-1 doses, e.g. 200 mg every 21 days")
+    nivolumab: Doses = param((), unit="-", source="scenario: anti-PD-1 doses, e.g. 240 mg every 14 days")
+    atezolizumab: Doses = param((), unit="-", source="scenario: anti-PD-L1 doses, e.g. 1,200 mg every 21 days")
     car_t: Annotated[tuple[CarTInfusion, ...], BeforeValidator(_as_list), Field(strict=False)] = param(
         (), unit="-", source="scenario: CAR-T infusions"
     )
