@@ -57,6 +57,23 @@ def test_each_step_is_the_exact_solution_of_the_blood_odes():
         assert e == pytest.approx(want[0], rel=1e-6) and m == pytest.approx(want[1], rel=1e-6, abs=1e-12)
 
 
+def stepped_course(pool, start_h, days, stimulus, impairment=0.0):
+    """The pool stepped from `start_h` for `days`: (days at the end of each step, cells/µL then)."""
+    course = []
+    for i in range(int(days * 24 / DT_H)):
+        pool.advance(start_h + i * DT_H, DT_H, stimulus, impairment)
+        course.append(pool.per_ul)
+    return (np.arange(len(course)) + 1) * DT_H / 24.0, np.array(course)
+
+
+def closed_form_course(e0, p, t, rho):
+    """E(t) = E0·e^{−α·min(t, lag)}·e^{ρ·(min(t, Tmax) − lag)⁺}·e^{−α·(t − Tmax)⁺} with α from the contraction
+    half-life, for a pool without memory cells."""
+    alpha, lag, tmax = math.log(2) / p.contraction_half_life_d, p.expansion_lag_d, p.time_to_peak_d
+    return e0 * np.exp(-alpha * np.minimum(t, lag) + rho * np.clip(t - lag, 0, tmax - lag)
+                       - alpha * np.maximum(t - tmax, 0))
+
+
 @pytest.mark.parametrize("impairment", [0.0, 0.5])
 def test_full_stimulus_gives_the_closed_form_course(impairment):
     """With antigen to spare, the effectors fall over the lag, expand until Tmax, then contract:
@@ -69,18 +86,11 @@ def test_full_stimulus_gives_the_closed_form_course(impairment):
     pool.infuse(1e6, now_h=12.0)
     e0 = pool.effector
     assert e0 == pytest.approx(1e6 * blood.body_weight_kg * p.blood_fraction_at_infusion / (blood.volume_l * 1e6))
-    rho, alpha = math.log(2) / p.expansion_doubling_d * (1 - impairment), math.log(2) / p.contraction_half_life_d
-    course = []
-    for i in range(int(30 * 24 / DT_H)):
-        pool.advance(12.0 + i * DT_H, DT_H, 1.0, impairment)
-        course.append(pool.per_ul)
-    t = (np.arange(len(course)) + 1) * DT_H / 24.0
-    lag, tmax = p.expansion_lag_d, p.time_to_peak_d
-    expected = e0 * np.exp(-alpha * np.minimum(t, lag) + rho * np.clip(t - lag, 0, tmax - lag)
-                           - alpha * np.maximum(t - tmax, 0))
-    assert np.allclose(course, expected, rtol=1e-9)
-    assert t[int(np.argmax(course))] == pytest.approx(tmax, abs=DT_H / 24.0)
-    assert pool.doublings == pytest.approx(rho * (tmax - lag) / math.log(2), rel=1e-9)
+    rho = math.log(2) / p.expansion_doubling_d * (1 - impairment)
+    t, course = stepped_course(pool, 12.0, 30, 1.0, impairment)
+    assert np.allclose(course, closed_form_course(e0, p, t, rho), rtol=1e-9)
+    assert t[int(np.argmax(course))] == pytest.approx(p.time_to_peak_d, abs=DT_H / 24.0)
+    assert pool.doublings == pytest.approx(rho * (p.time_to_peak_d - p.expansion_lag_d) / math.log(2), rel=1e-9)
 
 
 def test_a_dose_into_the_blood_peaks_and_contracts_in_the_clinical_window():
@@ -164,17 +174,9 @@ def test_nk_cells_in_the_blood_follow_the_closed_form_without_antigen():
     pool = BloodPool(p, blood)
     pool.infuse(2e7, now_h=0.0)
     e0 = pool.effector
-    rho, alpha = math.log(2) / p.expansion_doubling_d, math.log(2) / p.contraction_half_life_d
-    course = []
-    for i in range(int(40 * 24 / DT_H)):
-        pool.advance(i * DT_H, DT_H, None)
-        course.append(pool.per_ul)
-    t = (np.arange(len(course)) + 1) * DT_H / 24.0
-    lag, tmax = p.expansion_lag_d, p.time_to_peak_d
-    expected = e0 * np.exp(-alpha * np.minimum(t, lag) + rho * np.clip(t - lag, 0, tmax - lag)
-                           - alpha * np.maximum(t - tmax, 0))
-    assert np.allclose(course, expected, rtol=1e-9)
-    assert t[int(np.argmax(course))] == pytest.approx(tmax, abs=DT_H / 24.0)
+    t, course = stepped_course(pool, 0.0, 40, None)
+    assert np.allclose(course, closed_form_course(e0, p, t, math.log(2) / p.expansion_doubling_d), rtol=1e-9)
+    assert t[int(np.argmax(course))] == pytest.approx(p.time_to_peak_d, abs=DT_H / 24.0)
 
 
 def test_a_persisting_nk_memory_pool_matches_an_independent_integration():

@@ -119,8 +119,8 @@ class ImmunePopulation(SitedPopulation):
             return
         m, p = self.model, pool.params
         chemokine = m.fields["chemokine"][m.entry_sites[:, 0], m.entry_sites[:, 1]]
-        sites = float(np.sum(1.0 + hill(chemokine, p.chemokine_half_max)))
-        arriving = int(m.rng.poisson(p.homing_per_d * self.dt_h / 24.0 * pool.per_ul * sites))
+        weighted_sites = float(np.sum(1.0 + hill(chemokine, p.chemokine_half_max)))
+        arriving = int(m.rng.poisson(p.homing_per_d * self.dt_h / 24.0 * pool.per_ul * weighted_sites))
         if arriving:
             sites = self.entry_sites(arriving)
             placed = self.add(sites, **state(len(sites)))

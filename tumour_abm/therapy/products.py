@@ -158,9 +158,8 @@ class TherapyPlan:
 
     def _pd1_axis_blockade(self, t_h: float) -> float:
         """B = 1 − Π(1 − occupancy) over the PD-1-axis blockers given (one alone: its occupancy, exactly)."""
-        occupancies = [self._occupancy(name, t_h, getattr(self.products, name).occupancy,
-                                       getattr(self.products, name).half_life_d)
-                       for name in PD1_AXIS_BLOCKERS if name in self._dose_hours]
+        given = [(name, getattr(self.products, name)) for name in PD1_AXIS_BLOCKERS if name in self._dose_hours]
+        occupancies = [self._occupancy(name, t_h, blocker.occupancy, blocker.half_life_d) for name, blocker in given]
         if len(occupancies) <= 1:
             return occupancies[0] if occupancies else 0.0
         return 1.0 - float(np.prod([1.0 - o for o in occupancies]))
