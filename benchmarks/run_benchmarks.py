@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCENARIOS = ("small", "medium", "large", "nk_2mm", "car_t_2mm", "grid_1000")
+SCENARIOS = ("small", "medium", "large", "nk_2mm", "car_t_2mm", "all_cells_2mm", "grid_1000")
 BATCHES = ("car_t_schedule",)
 BASELINE = HERE / "baseline.json"
 BATCH_WORKERS = 2  # the reference machine's cores

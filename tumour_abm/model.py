@@ -13,6 +13,7 @@ from .cells.macrophage import MacrophagePopulation
 from .cells.motility import Uphill
 from .cells.neutrophil import NeutrophilPopulation
 from .cells.nk import NKPopulation
+from .cells.suppressors import LocalSuppression, MDSCPopulation, TregPopulation
 from .fields import Fields
 from .host.blood import BloodPool
 from .outcomes import ASSAY_MARKERS, marker_summary
@@ -26,7 +27,7 @@ from .therapy.schedule import resolve_events
 
 # Site codes of the occupancy map (snapshots, browser view): what is on a site, with the immune cell's state.
 SITE_CODES = ("empty", "vessel", "cancer", "nk_nkg2a_pos", "nk_nkg2a_neg", "car_t", "car_t_exhausted",
-              "macrophage_m1", "macrophage_m2", "neutrophil", "cd8", "cd8_exhausted")
+              "macrophage_m1", "macrophage_m2", "neutrophil", "cd8", "cd8_exhausted", "treg", "mdsc")
 CODE = {name: i for i, name in enumerate(SITE_CODES)}
 EMPTY, VESSEL, CANCER = CODE["empty"], CODE["vessel"], CODE["cancer"]
 
@@ -79,8 +80,12 @@ class TumourModel(mesa.Model):
         self.nk = NKPopulation(self, scenario.nk)
         self.car_t = CarTPopulation(self, scenario.car_t)
         self.cd8 = CD8Population(self, scenario.cd8)
+        self.tregs = TregPopulation(self, scenario.treg)
+        self.mdscs = MDSCPopulation(self, scenario.mdsc)
+        self.suppressors = (self.tregs, self.mdscs)
         # Their order within a step (a type without cells draws nothing).
-        self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t, self.cd8)
+        self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t, self.cd8, *self.suppressors)
+        self.suppression: LocalSuppression | None = None  # what effectors meet at each site this step
         self.grid.occupant = self.occupant
         for population in self.immune:
             asked = population.params.initial_count
@@ -140,15 +145,17 @@ class TumourModel(mesa.Model):
 
     def step(self) -> None:
         """Phases, in order: therapy events due (infusions) → drug exposure and co-therapy effects → adoptive cells
-        in the blood → fields (secretion, diffusion, decay) → recruitment and homing → macrophages → neutrophils →
-        NK cells → CAR-T cells → CD8 T cells → cancer death and growth → record."""
+        in the blood → fields (secretion, diffusion, decay) → recruitment and homing → the suppression Tregs and MDSCs
+        exert where they are → macrophages → neutrophils → NK cells → CAR-T cells → CD8 T cells → Tregs → MDSCs →
+        cancer death and growth → record."""
         self._infuse(self.time_h - self.dt_h, self.time_h)
         self._add_effectors_if_due(self.time_h - self.dt_h)
         self._update_drug()
         self._update_blood()
         self._update_fields()
-        for population in (self.nk, self.macrophages, self.neutrophils, self.car_t, self.cd8):
+        for population in (self.nk, self.macrophages, self.neutrophils, self.car_t, self.cd8, *self.suppressors):
             population.recruit()
+        self.suppression = LocalSuppression.of(self.suppressors)
         for population in self.immune:
             population.step()
         self.cancer.step(self.dt_h, self.placeable, self._next_to_m2(), self.therapy.tumour_growth_factor)
@@ -206,7 +213,9 @@ class TumourModel(mesa.Model):
         occupancy = self.xpo1.advance(c, self.dt_h)
         self.cancer.drug.update(occupancy, self.dt_h)
         self.car_t.drug.update(c)
+        self.cd8.drug.update(c)
         self.macrophages.drug.update(occupancy)
+        self.mdscs.drug.update(occupancy)
         self.neutrophils.drug.update(c)
 
     def _update_blood(self) -> None:
@@ -288,6 +297,8 @@ class TumourModel(mesa.Model):
             (self.cd8, "exhausted", "cd8_exhausted", "cd8"),
             (self.macrophages, "m2", "macrophage_m2", "macrophage_m1"),
             (self.neutrophils, None, "neutrophil", "neutrophil"),
+            (self.tregs, None, "treg", "treg"),
+            (self.mdscs, None, "mdsc", "mdsc"),
         )
         for population, column, when_true, when_false in states:
             rows = population.store.rows()

@@ -29,6 +29,8 @@ SITE_STYLES = {
     "neutrophil": ("#f1c40f", "neutrophil"),
     "cd8": ("#16a085", "CD8 T"),
     "cd8_exhausted": ("#a2d9ce", "CD8 T exhausted"),
+    "treg": ("#c2185b", "Treg"),
+    "mdsc": ("#5d4037", "MDSC"),
 }
 SITE_CMAP = ListedColormap([SITE_STYLES[name][0] for name in SITE_CODES])
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .cells.nk import NK_PATHS, NKG2A_STATES, ONE_KILL
+from .cells.suppressors import LocalSuppression
 from .outcomes import ratio
 
 if TYPE_CHECKING:
@@ -27,6 +28,16 @@ class Reporter:
 
 def _mean_or_nan(values: np.ndarray) -> float:
     return float(values.mean(dtype=np.float64)) if len(values) else float("nan")
+
+
+def _suppression_at(m: TumourModel, effectors, kind: str) -> float:
+    """The mean suppression the effectors' cells meet where they are now (0 without suppressor cells; NaN without
+    effector cells)."""
+    sites = np.concatenate([population.sites(population.store.rows()) for population in effectors])
+    if not len(sites):
+        return float("nan")
+    suppression = LocalSuppression.of(m.suppressors)
+    return 0.0 if suppression is None else float(getattr(suppression, kind)[sites[:, 0], sites[:, 1]].mean())
 
 
 def _field_mean(name: str) -> Callable[[TumourModel], float]:
@@ -88,6 +99,12 @@ TIMESERIES: dict[str, Reporter] = {
     "cd8_exhausted": Reporter("terminally exhausted CD8 T cells", "cells", lambda m: m.cd8.count("exhausted")),
     "cd8_pd1_mean": Reporter("mean PD-1 (checkpoint load over its threshold) on CD8 T cells", "0-1",
                              lambda m: _mean_or_nan(m.cd8.exhaustion(m.cd8.store.rows()))),
+    "treg_total": Reporter("regulatory T cells", "cells", lambda m: m.tregs.count()),
+    "mdsc_total": Reporter("myeloid-derived suppressor cells", "cells", lambda m: m.mdscs.count()),
+    "t_cell_suppression_mean": Reporter("mean suppression by Tregs and MDSCs at the CAR-T and CD8 T cells' sites",
+                                        "0-1", lambda m: _suppression_at(m, (m.car_t, m.cd8), "t_cells")),
+    "nk_suppression_mean": Reporter("mean suppression by Tregs and MDSCs at the NK cells' sites", "0-1",
+                                    lambda m: _suppression_at(m, (m.nk,), "nk")),
     "macrophage_m1": Reporter("M1 macrophages", "cells", lambda m: m.macrophages.count("m2", False)),
     "macrophage_m2": Reporter("M2 macrophages", "cells", lambda m: m.macrophages.count("m2")),
     "m1_m2_ratio": Reporter(
@@ -119,7 +136,8 @@ TIMESERIES: dict[str, Reporter] = {
 }
 
 # Columns of the population plot, in drawing order.
-POPULATIONS = ("cancer_alive", "nk_total", "car_t_total", "cd8_total", "macrophage_m1", "macrophage_m2", "neutrophils")
+POPULATIONS = ("cancer_alive", "nk_total", "car_t_total", "cd8_total", "treg_total", "mdsc_total", "macrophage_m1",
+               "macrophage_m2", "neutrophils")
 # Columns of the kills plot.
 KILLS = ("killed_nk_granzyme", "killed_nk_adcc", "killed_nk_trail", "killed_car_t", "killed_cd8", "killed_macrophage",
          "died_drug")

@@ -17,13 +17,14 @@ from .cells.macrophage import MacrophageParams
 from .cells.neutrophil import NeutrophilParams
 from .cells.nk import NKParams
 from .cells.cd8 import CD8Params
+from .cells.suppressors import MDSCParams, TregParams
 from .config_files import ConfigError, KeyProblems, Problem, load_model, validate_model
 from .fields import AllFieldParams
 from .host.blood import BloodParams
 from .params import DAY_LIMIT, Params, day_param, param, section
 from .space import GridParams
 from .therapy.assay import CocultureParams
-from .therapy.products import ANTIBODY_NAMES, PD1_AXIS_BLOCKERS, ProductParams
+from .therapy.products import ANTIBODY_NAMES, PD1_AXIS_BLOCKERS, T_CELL_ENGAGERS, ProductParams
 from .therapy.schedule import TherapyParams, resolve_events
 
 
@@ -101,6 +102,8 @@ class Scenario(Params):
     nk: NKParams = section(NKParams, "NK cells")
     car_t: CarTParams = section(CarTParams, "CAR-T cells")
     cd8: CD8Params = section(CD8Params, "endogenous tumour-specific CD8 T cells")
+    treg: TregParams = section(TregParams, "regulatory T cells (suppress effector T and NK cells near them)")
+    mdsc: MDSCParams = section(MDSCParams, "myeloid-derived suppressor cells (suppress effector T and NK cells)")
     macrophage: MacrophageParams = section(MacrophageParams, "macrophages (M1/M2)")
     neutrophil: NeutrophilParams = section(NeutrophilParams, "neutrophils and NETs")
     fields: AllFieldParams = section(AllFieldParams, "diffusing signals")
@@ -131,7 +134,7 @@ class Scenario(Params):
                 problems.append(((group, key), f"is {given:g}, but a co-culture sets it to {value:g} (from "
                                                "coculture.hours and coculture.pretreatment.hours; a well has no "
                                                "vessels): leave it out"))
-        for name in ("nk", "car_t", "macrophage", "neutrophil"):
+        for name in ("nk", "car_t", "cd8", "treg", "mdsc", "macrophage", "neutrophil"):
             if getattr(getattr(self, name), "influx_per_d", 0.0) > 0:
                 problems.append(((name, "influx_per_d"), "a well has no blood supply: no cells are recruited"))
         effector = getattr(self, c.effector)
@@ -192,6 +195,20 @@ class Scenario(Params):
                 problems.append((("therapy", name), "acts on CAR-T and CD8 T cells, but the scenario has neither "
                                                     "(car_t.initial_count, therapy.car_t, cd8.initial_count, "
                                                     "cd8.influx_per_d)"))
+        has_tregs = bool(self.treg.initial_count or self.treg.influx_per_d)
+        if t.ipilimumab and not (has_cd8 or has_tregs):
+            problems.append((("therapy", "ipilimumab"), "primes CD8 T cells and depletes Tregs, but the scenario has "
+                                                        "neither (cd8.influx_per_d, treg.influx_per_d, or their "
+                                                        "initial_count)"))
+        for name in T_CELL_ENGAGERS:
+            if not getattr(t, name):
+                continue
+            if not has_cd8:
+                problems.append((("therapy", name), "redirects endogenous T cells, but the scenario has none "
+                                                    "(cd8.initial_count, cd8.influx_per_d)"))
+            target = getattr(self.products, name).target
+            if target != "TRAIL-R2":
+                self._check_antigen(("therapy", name), target, problems)
         for name in ANTIBODY_NAMES:
             if not getattr(t, name):
                 continue

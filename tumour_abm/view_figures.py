@@ -8,9 +8,17 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from .cells.suppressors import LocalSuppression
 from .model import CANCER, EMPTY, SITE_CODES
 from .plots import SITE_CMAP, site_legend
 from .reporters import KILLS, TIMESERIES
+
+def _t_cell_suppression(model) -> np.ndarray:
+    """What Tregs and MDSCs take from a T cell's killing and division at each site (0 without them)."""
+    suppression = LocalSuppression.of(model.suppressors)
+    return np.zeros(model.vessels.shape) if suppression is None else suppression.t_cells
+
 
 # Field overlays a user can choose: label → how to read it from the model (a 2-D array).
 FIELD_OVERLAYS = {
@@ -19,9 +27,10 @@ FIELD_OVERLAYS = {
     "IFN-γ": lambda m: m.fields["ifng"],
     "chemokine": lambda m: m.fields["chemokine"],
     "NETs": lambda m: m.fields["nets"],
+    "T-cell suppression": _t_cell_suppression,
     "selinexor": lambda m: np.full(m.vessels.shape, m.drug_nM, dtype=np.float32),
 }
-FIELD_UNITS = {"selinexor": "nM"}
+FIELD_UNITS = {"selinexor": "nM", "T-cell suppression": "0-1, by Tregs and MDSCs"}
 FIGURE_DPI = 80  # the page's grid cells are about 500 px wide
 
 KILL_LABELS = {"killed_nk_granzyme": "NK granzyme", "killed_nk_adcc": "NK ADCC", "killed_nk_trail": "NK death receptors",

@@ -283,6 +283,15 @@ class CancerPopulation(SitedPopulation):
         """Current TRAIL-R (DR4/DR5): baseline raised by the drug's effect compartment."""
         return self.trail_r_base[rows] * (1.0 + self.params.trail_r_drug_max_gain * self.drug.trail_r.value)
 
+    def surface_level(self, target: str) -> np.ndarray:
+        """Over every row: a T-cell engager's target, an antigen's level or TRAIL-R (read as TRAIL-R2); an antigen
+        the tumour does not carry is 0 everywhere."""
+        if target == "TRAIL-R2":
+            return self.trail_r(slice(None))
+        if target in self.params.antigens:
+            return self.store[_ANTIGEN + target]
+        return np.zeros(self.store.capacity)
+
     # -- creation and removal --------------------------------------------------------------------------------
     def seed(self, free: np.ndarray, centre: tuple[float, float], site_um: float) -> None:
         """Place the initial tumour: the sites nearest the centre (disc) or a random subset of a region."""

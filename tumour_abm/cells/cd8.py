@@ -38,6 +38,11 @@ class CD8Params(_CD8Defaults):
         0.0, unit="cells/d", source="scenario: tumour-specific CD8 T cells entering next to vessels from the blood",
         ge=0,
     )
+    ctla4_priming_gain: float = param(
+        1.0, unit="1", source="anti-CTLA-4 broadens and enlarges the tumour-specific T-cell response primed in lymph "
+                              "nodes (Kvistborg 2014 Sci Transl Med); influx × (1 + gain × occupancy), size "
+                              f"{ASSUMED}", ge=0,
+    )
     pd1_inhibition_weight: float = param(
         0.9, unit="1", source=f"PD-1:PD-L1 engagement suppresses CTL killing nearly fully at saturation (QSP-IO: "
                               f"killing × (1 − H_PD1), H 0.8 at twice its half-max; Jafarnejad 2019 AAPS J 21:79); "
@@ -55,9 +60,24 @@ class CD8Population(TCellPopulation):
 
     def __init__(self, model, params: CD8Params):
         super().__init__(model, params, influx_per_d=params.influx_per_d)
+        self._requirement: tuple[tuple, np.ndarray] | None = None
+
+    def recruit(self, factor: float = 1.0) -> None:
+        """Influx from the blood, raised by anti-CTLA-4's priming of new tumour-specific T cells."""
+        super().recruit(factor * (1.0 + self.params.ctla4_priming_gain * self.model.therapy.ctla4_blockade))
 
     def target_requirement(self) -> np.ndarray:
-        return self.model.cancer.store["t_cell_antigen"]
+        """Over cancer rows: the tumour antigen the TCR sees, or a T-cell engager's bridge to its target (bound
+        engager × the target's level) where that is stronger."""
+        m = self.model
+        engagers = m.therapy.engagers
+        if not engagers:
+            return m.cancer.store["t_cell_antigen"]
+        key = (m.steps, m.cancer.store.births, m.cancer.store.capacity)
+        if self._requirement is None or self._requirement[0] != key:
+            bridge = sum(bound * m.cancer.surface_level(target) for target, bound in engagers.items())
+            self._requirement = (key, np.maximum(m.cancer.store["t_cell_antigen"], bridge))
+        return self._requirement[1]
 
     def pd1_inhibition(self, targets: np.ndarray, exhaustion: np.ndarray) -> np.ndarray:
         """PD-1 (the load over its threshold) × PD-L1 on the target × the weight, less under anti-PD-1."""

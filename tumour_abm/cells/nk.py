@@ -104,12 +104,14 @@ def nk_kill_hazards(
     has_granules,
     has_death_receptor=True,
     death_receptor_blockade: float = 0.0,
+    suppression=0.0,
 ):
     """(granzyme, ADCC, death receptor) killing hazards per hour of NK cells on their targets (biology.md); scalars
     or arrays. Granule killing is natural activation plus CD16 activation against NKG2A inhibition; the share the
-    antibody adds is ADCC. Impairment (BTK inhibitors) and TGF-β weaken both granules and death receptors; a
-    blocking antibody (an assay's TRAIL blockade) removes its share of the death-receptor path."""
-    fitness = (1.0 - nk_impairment) * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
+    antibody adds is ADCC. Impairment (BTK inhibitors), TGF-β and suppressor cells near the NK cell (`suppression`,
+    `suppressors.py`) weaken both granules and death receptors; a blocking antibody (an assay's TRAIL blockade)
+    removes its share of the death-receptor path."""
+    fitness = (1.0 - nk_impairment) * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max)) * (1.0 - suppression)
     inhibition = p.nkg2a_inhibition_weight * nkg2a * hla_e * (1.0 - nkg2a_blockade)
     natural = p.granzyme_kill_per_h * np.maximum(0.0, fitness - inhibition)
     granule = p.granzyme_kill_per_h * np.maximum(0.0, fitness * (1.0 + p.adcc_gain * opsonisation) - inhibition)
@@ -217,18 +219,20 @@ class NKPopulation(ImmunePopulation):
         positive = store["nkg2a"][rows]
         armed = store["granules"][rows] >= ONE_KILL
         receptor_armed = store["death_receptor"][rows] >= ONE_KILL
+        x, y = store["x"][rows], store["y"][rows]
         hazards = nk_kill_hazards(
             p,
             nkg2a=positive.astype(np.float64),
             hla_e=cancer.hla_e(targets),
             trail_r=cancer.trail_r(targets),
             opsonisation=m.therapy.opsonisation(cancer.antigen, targets),
-            tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
+            tgfb=m.fields["tgfb"][x, y],
             nk_impairment=m.therapy.nk_impairment,
             nkg2a_blockade=m.therapy.nkg2a_blockade,
             has_granules=armed,
             has_death_receptor=receptor_armed,
             death_receptor_blockade=m.therapy.death_receptor_blockade,
+            suppression=0.0 if m.suppression is None else m.suppression.nk[x, y],
         )
         total = sum(hazards)
         kills, gone = self.contact(targets, total)

@@ -95,15 +95,16 @@ class TCellDrugResponse:
 
 def t_cell_kill_hazard(
     p: TCellParams, *, antigen, impairment: float, exhaustion, pd1_blockade: float, tgfb, nkg2a, hla_e,
-    nkg2a_blockade: float = 0.0,
+    nkg2a_blockade: float = 0.0, suppression=0.0,
 ):
     """Killing hazard per hour of T cells on their targets: `kill_per_h` × antigen × F (biology.md; CAR-T 4 /h);
     `exhaustion` is the load over its threshold (0-1): the kill falls linearly to the exhausted factor at 1, less
-    under anti-PD-1 by `pd1_exhaustion_relief`; anti-NKG2A frees the T cell's NKG2A as it does the NK cell's. Scalars
-    or arrays."""
+    under anti-PD-1 by `pd1_exhaustion_relief`; anti-NKG2A frees the T cell's NKG2A as it does the NK cell's; Tregs
+    and MDSCs near the cell take their share `suppression` (`suppressors.py`). Scalars or arrays."""
     penalty = (1.0 - p.exhausted_kill_factor) * exhaustion * (1.0 - p.pd1_exhaustion_relief * pd1_blockade)
     f = (
         (1.0 - impairment)
+        * (1.0 - suppression)
         * (1.0 - penalty)
         * (1.0 - p.tgfb_max_suppression * hill(tgfb, p.tgfb_half_max))
         * np.maximum(0.0, 1.0 - p.nkg2a_inhibition_weight * nkg2a * (1.0 - nkg2a_blockade) * hla_e)
@@ -168,10 +169,12 @@ class TCellPopulation(ImmunePopulation):
         rise = p.nkg2a_per_engagement * (1.0 + (p.nkg2a_blockade_factor - 1.0) * m.therapy.pd1_blockade)
         nkg2a = np.where(new & (engagements > p.nkg2a_rise_after),
                          np.minimum(1.0, store["nkg2a"][rows] + rise), store["nkg2a"][rows])
+        x, y = store["x"][rows], store["y"][rows]
         hazard = t_cell_kill_hazard(
             p, antigen=self.target_requirement()[t], impairment=self.drug.impairment, exhaustion=exhaustion,
-            pd1_blockade=m.therapy.pd1_blockade, tgfb=m.fields["tgfb"][store["x"][rows], store["y"][rows]],
-            nkg2a=nkg2a, hla_e=cancer.hla_e(t), nkg2a_blockade=m.therapy.nkg2a_blockade,
+            pd1_blockade=m.therapy.pd1_blockade, tgfb=m.fields["tgfb"][x, y], nkg2a=nkg2a, hla_e=cancer.hla_e(t),
+            nkg2a_blockade=m.therapy.nkg2a_blockade,
+            suppression=0.0 if m.suppression is None else m.suppression.t_cells[x, y],
         )
         inhibition = self.pd1_inhibition(t, exhaustion)
         if inhibition is not None:
@@ -210,11 +213,14 @@ class TCellPopulation(ImmunePopulation):
 
     def _divide(self, rows: np.ndarray) -> None:
         """Activated, not terminally exhausted, lineage not spent: divide into a free neighbouring site, in turn
-        order, at a rate that falls with exhaustion; a daughter takes part of its mother's load."""
+        order, at a rate that falls with exhaustion and with suppressor cells near it; a daughter takes part of its
+        mother's load."""
         p, store, m = self.params, self.store, self.model
         able = (~store["exhausted"][rows] & (store["divisions"][rows] < p.max_divisions)
                 & (m.time_h - store["activated_h"][rows] <= p.activation_window_h))
         rate = np.log(2.0) / p.division_time_h * (1.0 - self.drug.impairment) * (1.0 - self.exhaustion(rows))
+        if m.suppression is not None:
+            rate = rate * (1.0 - m.suppression.t_cells[store["x"][rows], store["y"][rows]])
         draws = m.rng.random(len(rows))
         parents = rows[able & (draws < per_step_probability(rate, self.dt_h))]
         if not len(parents):

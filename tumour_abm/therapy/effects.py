@@ -19,6 +19,9 @@ class TherapyEffects:
     nk_impairment: float = 0.0  # BTK-inhibitor impairment of NK activation (off-target ITK)
     tumour_growth_factor: float = 1.0  # BTK-inhibitor slowing of B-cell tumour proliferation
     pd1_blockade: float = 0.0  # anti-PD-1 exposure, 0..1
+    ctla4_blockade: float = 0.0  # anti-CTLA-4 occupancy, 0..1 (Treg depletion, priming)
+    # target (an antigen, or "TRAIL-R2") → bound T-cell engager (occupancy): T cells redirected to cells bearing it
+    engagers: dict[str, float] = field(default_factory=dict)
     death_receptor_blockade: float = 0.0  # share of NK death-receptor (TRAIL/FasL) killing blocked (assays)
 
     def opsonisation(self, antigen: dict[str, np.ndarray], rows: np.ndarray | int) -> np.ndarray | float:

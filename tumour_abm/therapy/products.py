@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import Literal
+
 from ..cells.cancer import AntigenName
 from ..params import ASSUMED, Params, param, section, variant
 from .effects import TherapyEffects
@@ -36,6 +38,25 @@ class BTKiParams(Params):
 class BlockerParams(Params):
     occupancy: float = param(0.9, unit="1", source="anti-NKG2A occupancy while on (biology.md)", ge=0, le=1)
     half_life_d: float = param(14.0, unit="d", source=f"{ASSUMED}; review [76]", gt=0)
+
+
+# What a T-cell engager bridges T cells to: a surface antigen, or the death receptor TRAIL-R2 (DR5).
+EngagerTarget = Literal["CD20", "BCMA", "TRAIL-R2"]
+
+
+class EngagerParams(Params):
+    """A bispecific T-cell engager (target × CD3): bound to the target, it lets any T cell in contact kill the cell
+    whatever its TCR recognises (CD8 T cells, `cells/cd8.py`)."""
+
+    target: EngagerTarget = param("CD20", unit="-", source="CD20 × CD3 (mosunetuzumab-like)")
+    occupancy: float = param(
+        0.9, unit="1", source=f"bound engager on target cells while dosing continues at the target dose; {ASSUMED}",
+        ge=0, le=1,
+    )
+    half_life_d: float = param(
+        16.0, unit="d", source="mosunetuzumab: terminal half-life about 16 d at steady state (LUNSUMIO label, "
+                               "section 12.3, as summarised in drug monographs)", gt=0,
+    )
 
 
 ObinutuzumabParams = variant(
@@ -69,6 +90,28 @@ AtezolizumabParams = variant(
 )
 
 
+IpilimumabParams = variant(
+    BlockerParams, "IpilimumabParams",
+    occupancy=(1.0, f"anti-CTLA-4 at the labelled doses; full blockade {ASSUMED}"),
+    half_life_d=(15.4, "YERVOY label, section 12.3: terminal half-life 15.4 d"),
+)
+EpcoritamabParams = variant(
+    EngagerParams, "EpcoritamabParams",
+    half_life_d=(22.0, "epcoritamab: 22-25 d by dosing interval (EPKINLY; Health Canada monograph)"),
+)
+ElranatamabParams = variant(
+    EngagerParams, "ElranatamabParams",
+    target=("BCMA", "BCMA × CD3"),
+    half_life_d=(22.0, "elranatamab: 22 d at 76 mg (ELREXFIO; Health Canada monograph)"),
+)
+TrailR2CD3Params = variant(
+    EngagerParams, "TrailR2CD3Params",
+    target=("TRAIL-R2", "TRAIL-R2 × CD3 (Satta 2019 Front Immunol 10:2514; with selinexor, Martini 2020 Cells "
+                        "9:2231, review [90]); TRAIL-R2 read as the cells' TRAIL-R level"),
+    half_life_d=(14.0, f"preclinical, no human PK: an IgG-like engager; {ASSUMED}"),
+)
+
+
 class ProductParams(Params):
     """Parameters of each product; the schedule (when) is in the scenario's `therapy:` section."""
 
@@ -84,6 +127,11 @@ class ProductParams(Params):
     pembrolizumab: PembrolizumabParams = section(PembrolizumabParams, "anti-PD-1")
     nivolumab: NivolumabParams = section(NivolumabParams, "anti-PD-1")
     atezolizumab: AtezolizumabParams = section(AtezolizumabParams, "anti-PD-L1")
+    ipilimumab: IpilimumabParams = section(IpilimumabParams, "anti-CTLA-4")
+    mosunetuzumab: EngagerParams = section(EngagerParams, "CD20 × CD3 T-cell engager")
+    epcoritamab: EpcoritamabParams = section(EpcoritamabParams, "CD20 × CD3 T-cell engager")
+    elranatamab: ElranatamabParams = section(ElranatamabParams, "BCMA × CD3 T-cell engager")
+    trail_r2_cd3: TrailR2CD3Params = section(TrailR2CD3Params, "TRAIL-R2 × CD3 T-cell engager (preclinical)")
 
 
 ANTIBODY_NAMES = ("rituximab", "obinutuzumab", "daratumumab")
@@ -95,6 +143,7 @@ BTKI_NAMES = ("ibrutinib", "acalabrutinib")
 # Antibodies that block the PD-1 axis, from the receptor's side or the ligand's: for the cells they act on, one
 # blockade (B = 1 − Π(1 − occupancy) when several are given).
 PD1_AXIS_BLOCKERS = ("anti_pd1", "pembrolizumab", "nivolumab", "atezolizumab")
+T_CELL_ENGAGERS = ("mosunetuzumab", "epcoritamab", "elranatamab", "trail_r2_cd3")
 
 
 class TherapyPlan:
@@ -153,16 +202,27 @@ class TherapyPlan:
             nkg2a_blockade=self._occupancy("anti_nkg2a", t_h, p.anti_nkg2a.occupancy, p.anti_nkg2a.half_life_d),
             nk_impairment=nk_impairment,
             tumour_growth_factor=growth,
-            pd1_blockade=self._pd1_axis_blockade(t_h),
+            pd1_blockade=self._combined(PD1_AXIS_BLOCKERS, t_h),
+            ctla4_blockade=self._occupancy("ipilimumab", t_h, p.ipilimumab.occupancy, p.ipilimumab.half_life_d),
+            engagers=self._engagers(t_h),
         )
 
-    def _pd1_axis_blockade(self, t_h: float) -> float:
-        """B = 1 − Π(1 − occupancy) over the PD-1-axis blockers given (one alone: its occupancy, exactly)."""
-        given = [(name, getattr(self.products, name)) for name in PD1_AXIS_BLOCKERS if name in self._dose_hours]
-        occupancies = [self._occupancy(name, t_h, blocker.occupancy, blocker.half_life_d) for name, blocker in given]
+    def _combined(self, names, t_h: float) -> float:
+        """B = 1 − Π(1 − occupancy) over the products of `names` given (one alone: its occupancy, exactly)."""
+        given = [(name, getattr(self.products, name)) for name in names if name in self._dose_hours]
+        occupancies = [self._occupancy(name, t_h, product.occupancy, product.half_life_d) for name, product in given]
         if len(occupancies) <= 1:
             return occupancies[0] if occupancies else 0.0
         return 1.0 - float(np.prod([1.0 - o for o in occupancies]))
+
+    def _engagers(self, t_h: float) -> dict[str, float]:
+        """Bound T-cell engager on each target it bridges to (several on one target combine as blockers do)."""
+        by_target: dict[str, list[str]] = {}
+        for name in T_CELL_ENGAGERS:
+            if name in self._dose_hours:
+                by_target.setdefault(getattr(self.products, name).target, []).append(name)
+        bound = {target: self._combined(names, t_h) for target, names in by_target.items()}
+        return {target: b for target, b in bound.items() if b > 0.0}
 
     def warnings(self, time) -> list[str]:
         """What a user probably did not mean: a pre-treatment that still leaves drug above the T-cell threshold at

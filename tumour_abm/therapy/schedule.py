@@ -18,12 +18,12 @@ from ..params import DAY_LIMIT, Params, day_param, param
 
 DRUGS = ("selinexor", "ibrutinib", "acalabrutinib")
 ANTIBODIES = ("rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1", "pembrolizumab", "nivolumab",
-              "atezolizumab")
+              "atezolizumab", "ipilimumab", "mosunetuzumab", "epcoritamab", "elranatamab", "trail_r2_cd3")
 INFUSIONS = ("car_t", "nk_cells")
 ProductName = Literal[
     "selinexor", "ibrutinib", "acalabrutinib",
     "rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "anti_pd1", "pembrolizumab", "nivolumab", "atezolizumab",
-    "car_t", "nk_cells",
+    "ipilimumab", "mosunetuzumab", "epcoritamab", "elranatamab", "trail_r2_cd3", "car_t", "nk_cells",
 ]
 WEEK_D = 7
 MIN_INTERVAL_D = 1.0 / 24.0  # hourly: the shortest dosing interval a course may have
@@ -166,6 +166,13 @@ class TherapyParams(Params):
     pembrolizumab: Doses = param((), unit="-", source="scenario: anti-PD-1 doses, e.g. 200 mg every 21 days")
     nivolumab: Doses = param((), unit="-", source="scenario: anti-PD-1 doses, e.g. 240 mg every 14 days")
     atezolizumab: Doses = param((), unit="-", source="scenario: anti-PD-L1 doses, e.g. 1,200 mg every 21 days")
+    ipilimumab: Doses = param((), unit="-", source="scenario: anti-CTLA-4 doses, e.g. 3 mg/kg every 21 days (x4)")
+    mosunetuzumab: Doses = param((), unit="-", source="scenario: CD20 × CD3 engager doses (after step-up, every "
+                                                      "21 days)")
+    epcoritamab: Doses = param((), unit="-", source="scenario: CD20 × CD3 engager doses (weekly, then every 2 and "
+                                                    "4 weeks)")
+    elranatamab: Doses = param((), unit="-", source="scenario: BCMA × CD3 engager doses (weekly after step-up)")
+    trail_r2_cd3: Doses = param((), unit="-", source="scenario: TRAIL-R2 × CD3 engager doses (preclinical)")
     car_t: Annotated[tuple[CarTInfusion, ...], BeforeValidator(_as_list), Field(strict=False)] = param(
         (), unit="-", source="scenario: CAR-T infusions"
     )
