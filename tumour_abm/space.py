@@ -143,13 +143,15 @@ def count_neighbours(mask: np.ndarray) -> np.ndarray:
 
 def box_count(mask: np.ndarray, radius: int) -> np.ndarray:
     """For every site, how many sites of `mask` lie within `radius` sites of it in each direction (the
-    (2r + 1)² box, the site itself included, cut at the grid's edges): two cumulative sums."""
+    (2r + 1)² box, the site itself included, cut at the grid's edges): a summed-area table over the grid padded by
+    the radius, read by slices."""
     w, h = mask.shape
-    summed = np.zeros((w + 1, h + 1), dtype=np.int32)
-    np.cumsum(np.cumsum(mask, axis=0, dtype=np.int32), axis=1, out=summed[1:, 1:])
-    lo_x, hi_x = np.clip(np.arange(w) - radius, 0, w), np.clip(np.arange(w) + radius + 1, 0, w)
-    lo_y, hi_y = np.clip(np.arange(h) - radius, 0, h), np.clip(np.arange(h) + radius + 1, 0, h)
-    return (summed[hi_x][:, hi_y] - summed[lo_x][:, hi_y] - summed[hi_x][:, lo_y] + summed[lo_x][:, lo_y])
+    k = 2 * radius + 1
+    summed = np.zeros((w + k, h + k), dtype=np.int32)
+    summed[radius + 1: radius + 1 + w, radius + 1: radius + 1 + h] = mask
+    np.cumsum(summed, axis=0, out=summed)
+    np.cumsum(summed, axis=1, out=summed)
+    return summed[k:, k:] - summed[:-k, k:] - summed[k:, :-k] + summed[:-k, :-k]
 
 
 def next_to(mask: np.ndarray) -> np.ndarray:

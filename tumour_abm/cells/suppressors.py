@@ -196,6 +196,7 @@ class LocalSuppression:
         maps = [s for s in (population.suppression() for population in populations) if s is not None]
         if not maps:
             return None
-        spared_t = np.prod([1.0 - t for t, _ in maps], axis=0)
-        spared_nk = np.prod([1.0 - nk for _, nk in maps], axis=0)
-        return cls(t_cells=1.0 - spared_t, nk=1.0 - spared_nk)
+        (t_cells, nk), *others = maps
+        for t, n in others:  # what escapes each: the product of (1 − s)
+            t_cells, nk = 1.0 - (1.0 - t_cells) * (1.0 - t), 1.0 - (1.0 - nk) * (1.0 - n)
+        return cls(t_cells=t_cells, nk=nk)
