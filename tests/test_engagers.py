@@ -7,7 +7,7 @@ import pytest
 from tumour_abm.config_files import ConfigError
 from tumour_abm.model import TumourModel
 from tumour_abm.runner import run
-from tumour_abm.scenario import Scenario
+from tumour_abm.scenario import Scenario, load_scenario
 from tumour_abm.therapy.products import TherapyPlan
 from tumour_abm.therapy.schedule import TherapyParams, resolve_events
 
@@ -84,3 +84,13 @@ def test_a_t_cell_product_without_what_it_acts_on_is_a_clear_error(updates, mess
     with pytest.raises(ConfigError) as err:
         Scenario().with_updates(updates)
     assert message in str(err.value)
+
+
+def test_in_a_well_t_cells_kill_only_with_the_engager_and_its_target_rises_after_selinexor():
+    assay = load_scenario("scenarios/assays/trail_r2_cd3_killing.yaml")
+    pretreated = load_scenario("scenarios/assays/trail_r2_cd3_killing_selinexor.yaml")
+    without = assay.with_updates({"coculture.cotreatments": []})
+    assert run(without, 1).summary["specific_lysis_pct"] == 0
+    lysis = [run(s, 1).summary for s in (assay, pretreated)]
+    assert 20 < lysis[0]["specific_lysis_pct"] < 80
+    assert lysis[1]["assay_trail_r_mean"] > lysis[0]["assay_trail_r_mean"]

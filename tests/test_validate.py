@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_claim_of_claims_md_and_each_held_out_check_has_a_sized_file():
     files = claim_files(None)
     stems = [p.stem for p in files]
-    assert stems[:12] == [f"C{i}" for i in range(1, 13)] and len(stems) >= 15 and stems[12] == "H1"
+    assert stems[:17] == [f"C{i}" for i in range(1, 18)] and len(stems) >= 20 and stems[17] == "H1"
     for path in files:
         batch = load_batch(path)
         hypotheses, power = batch.params.hypotheses, batch.params.power

@@ -75,7 +75,8 @@ class HypothesisParams(Params):
     """An expected direction: `arm` has a lower / higher `outcome` than `versus` (paired by replicate), or than a
     fixed `value`; or, with `than`, the difference arm − versus is lower / higher than than.arm − than.versus (an
     interaction: e.g. a blocker removes a drug's gain). Tested one-sided, with Holm's correction over every
-    hypothesis tested together."""
+    hypothesis tested together. `expected: equivalent` claims no difference: arm − versus lies within ± `margin` ×
+    the versus arm's mean (two one-sided tests)."""
 
     id: str = param(..., unit="-", source="batch file, e.g. C1")
     statement: str = param("", unit="-", source="batch file: the claim in words, with its references")
@@ -83,11 +84,21 @@ class HypothesisParams(Params):
     arm: str = param(..., unit="-", source="batch file")
     versus: str | None = param(None, unit="-", source="batch file: the arm compared with")
     value: float | None = param(None, unit="as the outcome", source="batch file: or a fixed value")
-    expected: Literal["less", "greater"] = param(..., unit="-", source="batch file")
+    expected: Literal["less", "greater", "equivalent"] = param(..., unit="-", source="batch file")
     than: ContrastParams | None = param(None, unit="-", source="batch file: the difference compared with")
+    margin: float | None = param(
+        None, unit="1 (of the versus arm's mean)", source="batch file: for expected: equivalent, the largest "
+                                                         "difference that counts as none, e.g. 0.2", gt=0, le=1,
+    )
 
     @model_validator(mode="after")
     def _one_comparator(self) -> HypothesisParams:
+        if (self.expected == "equivalent") != (self.margin is not None):
+            raise KeyProblems([(("margin",), f"hypothesis {self.id}: expected: equivalent needs a margin (e.g. 0.2: "
+                                             "within ±20 % of the versus arm's mean), and only it takes one")])
+        if self.expected == "equivalent" and (self.versus is None or self.than is not None):
+            raise KeyProblems([(("versus",), f"hypothesis {self.id}: an equivalence compares an arm with a versus "
+                                             "arm (no value, no than)")])
         if (self.versus is None) == (self.value is None):
             raise KeyProblems([(("versus",), f"hypothesis {self.id}: give either versus (an arm) or value (a number)")])
         if self.than is not None and self.versus is None:

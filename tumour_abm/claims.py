@@ -2,10 +2,12 @@
 arm − versus, of arm − value, or of one difference against another (an interaction), Holm's correction over every
 hypothesis tested together.
 
-Verdicts: PASS when the adjusted p is below 0.05 and the effect points the expected way; FAIL when the effect points
-the other way, or when it does not reach significance although the replicates gave the pilot's effect the target
-power; UNDER-POWERED when it points the expected way without significance and the replicates run (capped) give the
-pilot's effect less than the target power."""
+An equivalence (`expected: equivalent`) is two one-sided tests of the differences against ± its margin (TOST).
+
+Verdicts: PASS when the adjusted p is below 0.05 and the effect points the expected way (an equivalence: lies
+within its margin); FAIL when the effect points the other way, or when it does not reach significance although the
+replicates gave the pilot's effect the target power; UNDER-POWERED when it points the expected way without
+significance and the replicates run (capped) give the pilot's effect less than the target power."""
 
 from __future__ import annotations
 
@@ -61,10 +63,28 @@ def paired_differences(h: dict, values) -> tuple[np.ndarray, np.ndarray, np.ndar
     return x, y, x - y
 
 
-def test_hypothesis(x: np.ndarray, y: np.ndarray, d: np.ndarray, expected: str) -> dict:
-    """The one-sided test and effect of one hypothesis from its paired differences d = x − y."""
-    _, p, _ = paired_test(d, np.zeros_like(d), alternative=expected)
-    return {"n": len(d), "mean_arm": x.mean() if len(x) else np.nan, "ci_arm": bootstrap_ci(x),
+def equivalence_margin(h: dict, y: np.ndarray) -> float:
+    """An equivalence hypothesis's margin in the outcome's unit: its share of the versus arm's mean (NaN if none)."""
+    return h["margin"] * abs(float(y.mean())) if h.get("margin") and len(y) else float("nan")
+
+
+def signed_differences(h: dict, y: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Paired differences signed so that positive points the expected way; for an equivalence, how far each lies
+    inside the margin on the side the mean difference leans to (the binding one of the two one-sided tests)."""
+    if h["expected"] == "equivalent":
+        return equivalence_margin(h, y) - np.sign(np.mean(d)) * d
+    return d if h["expected"] == "greater" else -d
+
+
+def test_hypothesis(x: np.ndarray, y: np.ndarray, d: np.ndarray, expected: str, margin: float = np.nan) -> dict:
+    """The one-sided test and effect of one hypothesis from its paired differences d = x − y; for an equivalence,
+    two one-sided tests of d against ± margin (TOST: p is the larger)."""
+    if expected == "equivalent":
+        p = max(paired_test(d + margin, np.zeros_like(d), alternative="greater")[1],
+                paired_test(d - margin, np.zeros_like(d), alternative="less")[1])
+    else:
+        _, p, _ = paired_test(d, np.zeros_like(d), alternative=expected)
+    return {"margin": margin, "n": len(d), "mean_arm": x.mean() if len(x) else np.nan, "ci_arm": bootstrap_ci(x),
             "mean_versus": y.mean() if len(y) else np.nan, "ci_versus": bootstrap_ci(y),
             "effect": float(np.mean(d)) if len(d) else np.nan, "ci_effect": bootstrap_ci(d), "p": p}
 
@@ -85,7 +105,7 @@ def evaluate(hypotheses: list[tuple[dict, str]], replicates: pd.DataFrame, times
             versus = f"{h['versus']}, than {h['than']['arm']} − {h['than']['versus']}"
         rows.append({"id": h["id"], "claim": statement, "outcome": h["outcome"], "arm": h["arm"], "versus": versus,
                      "expected": h["expected"], "pilot_dz": h.get("effect_dz", np.nan),
-                     **test_hypothesis(x, y, d, h["expected"])})
+                     **test_hypothesis(x, y, d, h["expected"], equivalence_margin(h, y))})
     table = pd.DataFrame(rows)
     if len(table):
         table["p_holm"] = holm(table["p"])
@@ -93,14 +113,18 @@ def evaluate(hypotheses: list[tuple[dict, str]], replicates: pd.DataFrame, times
         table["power"] = [power_at(dz, n, level) if dz is not None else np.nan
                           for dz, n in zip(table["pilot_dz"], table["n"])]
         table["verdict"] = [verdict(*row) for row in zip(table["p_holm"], table["effect"], table["expected"],
-                                                           table["power"])]
+                                                           table["power"], table["margin"])]
         table["passed"] = table["verdict"] == PASS
     return table
 
 
-def verdict(p_holm: float, effect: float, expected: str, power: float) -> str:
-    right_way = effect < 0 if expected == "less" else effect > 0
-    wrong_way = effect > 0 if expected == "less" else effect < 0
+def verdict(p_holm: float, effect: float, expected: str, power: float, margin: float = np.nan) -> str:
+    """For an equivalence, "the wrong way" is a mean difference outside its margin."""
+    if expected == "equivalent":
+        right_way, wrong_way = abs(effect) < margin, abs(effect) >= margin
+    else:
+        right_way = effect < 0 if expected == "less" else effect > 0
+        wrong_way = effect > 0 if expected == "less" else effect < 0
     if right_way and p_holm < ALPHA:
         return PASS
     if not wrong_way and power < TARGET_POWER:  # NaN power (no pilot) is not "under": the test counts as run

@@ -198,7 +198,7 @@ def summarise_blood(day: np.ndarray, anc_relative: np.ndarray, marrow: MarrowPar
 
 # Causes of cancer-cell death that are the effectors' doing (the rest, drug and basal, is what a target-only well
 # would show, which an assay's specific lysis subtracts).
-EFFECTOR_CAUSES = (*(f"nk_{path}" for path in NK_PATHS), "car_t", "macrophage")
+EFFECTOR_CAUSES = (*(f"nk_{path}" for path in NK_PATHS), "car_t", "cd8", "macrophage")
 # The targets' surface markers a co-culture reads when the effectors are added, and the statistics a flow cytometer
 # reports of each.
 ASSAY_MARKERS = {"hla_e": "HLA-E", "trail_r": "TRAIL-R (DR4/DR5)"}

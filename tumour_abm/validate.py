@@ -21,7 +21,7 @@ import yaml
 from .atomic import write_atomic, write_text_atomic
 from .batch import run_batch
 from .batchfile import EFFECT_DZ_LIMIT, load_batch
-from .claims import ALPHA, by_claim, evaluate, outcome_values, paired_differences
+from .claims import ALPHA, by_claim, evaluate, outcome_values, paired_differences, signed_differences
 from .claims_report import claims_report
 from .config_files import ConfigError, Problem
 from .outdir import claim_folder
@@ -125,8 +125,8 @@ def run_pilot(ids: list[str] | None, *, pilot_replicates: int, cap: int, workers
     alpha = ALPHA / suite
     rows = []
     for h, _ in hypotheses:
-        _, _, d = paired_differences(h, lambda arm, h=h: outcome_values(reps, series, h["outcome"], arm))
-        dz = effect_dz(d if h["expected"] == "greater" else -d)
+        _, y, d = paired_differences(h, lambda arm, h=h: outcome_values(reps, series, h["outcome"], arm))
+        dz = effect_dz(signed_differences(h, y, d))
         rows.append({"id": h["id"], "outcome": h["outcome"], "arm": h["arm"], "effect_dz": dz,
                      "replicates": replicates_for(dz, alpha, TARGET_POWER, cap)})
     table = pd.DataFrame(rows)

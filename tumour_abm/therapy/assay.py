@@ -18,11 +18,11 @@ from pydantic import Field
 
 from ..params import Params, param, section
 from .effects import TherapyEffects
-from .products import ANTIBODY_NAMES, BTKI_NAMES, TherapyPlan
+from .products import ANTIBODY_NAMES, BTKI_NAMES, T_CELL_ENGAGERS, TherapyPlan
 
-Effector = Literal["nk", "car_t"]
+Effector = Literal["nk", "car_t", "cd8"]
 CoTreatment = Literal["rituximab", "obinutuzumab", "daratumumab", "anti_nkg2a", "ibrutinib", "acalabrutinib",
-                      "trail_blockade"]
+                      "trail_blockade", "mosunetuzumab", "epcoritamab", "elranatamab", "trail_r2_cd3"]
 MAX_ASSAY_H = 24.0 * 14  # two weeks: longer than any killing assay
 MAX_ASSAY_NM = 100_000.0  # 100 µM: above any concentration a well is given (review [61]: up to 2 µM)
 
@@ -90,5 +90,7 @@ class AssayPlan(TherapyPlan):
             nk_impairment=impairment,
             tumour_growth_factor=growth,
             death_receptor_blockade=c.trail_blockade if "trail_blockade" in given else 0.0,
+            # An engager in the well at a saturating concentration: its dosed occupancy throughout.
+            engagers={getattr(p, name).target: getattr(p, name).occupancy for name in T_CELL_ENGAGERS if name in given},
         )
 
