@@ -87,3 +87,12 @@ def test_anti_pd1_raises_cd8_killing_where_pd_l1_is_high():
     blocked = scenario.with_updates({"therapy.anti_pd1": [{"start_day": 0, "end_day": 3, "every_days": 1}]})
     for seed in (1, 2, 3):
         assert run(blocked, seed).summary["killed_cd8"] > run(scenario, seed).summary["killed_cd8"]
+
+
+def test_selinexor_raises_granzyme_b_in_cd8_t_cells_not_in_car_t_cells():
+    model = TumourModel(with_cd8(), seed=1)
+    p = model.spec.cd8
+    model.cd8.drug.update(p.checkpoint_ec50_nM)  # half the effect
+    assert model.cd8.drug.granzyme == pytest.approx(1 + p.granzyme_drug_gain / 2)
+    model.car_t.drug.update(p.checkpoint_ec50_nM)
+    assert model.car_t.drug.granzyme == 1.0

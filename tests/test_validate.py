@@ -70,7 +70,7 @@ def test_the_pilots_sizes_are_written_into_a_claim_file_and_replaced_on_the_next
 
 def test_unknown_claim_is_a_clear_error():
     with pytest.raises(ConfigError, match="no such claim"):
-        claim_files(["C13"])
+        claim_files(["C99"])
 
 
 def _table(values: dict[str, list[float]]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -104,6 +104,8 @@ def _run(scenario: Scenario, seed: int, progress: bool) -> Result:
     summary["nets_formed"] = int(model.neutrophils.events["nets_formed"])
     m1 = model.macrophages.count("m2", False)
     summary.update(summarise_immune(day, history["car_t"], history["neutrophils"], m1, model.macrophages.count() - m1))
+    summary.update({"cd8_final": model.cd8.count(), "treg_final": model.tregs.count(),
+                    "mdsc_final": model.mdscs.count()})
     summary.update(summarise_blood(day, model.neutrophils.blood_anc[: len(day)], scenario.neutrophil.marrow))
     summary.update(summarise_assay(model.assay_start, model.cancer.deaths))
     for product in BLOOD_PRODUCTS:

@@ -28,6 +28,9 @@ _CD8Defaults = variant(
     lifespan_d=(10.0, f"{SPQSP}: T-cell lifespan 10 ± 1.5 d"),
     division_time_h=(12.0, f"{SPQSP}: a division every 12 h while activated"),
     max_divisions=(7, f"{SPQSP}: at most 7 divisions"),
+    granzyme_drug_gain=(0.3, "granzyme B rose in patients' CD3+ T cells on selinexor, most with pomalidomide and "
+                             "dexamethasone (review [86]); granzyme B and IFN-γ up, not significantly, in B16 TILs "
+                             f"([72]); killing × (1 + 0.3 × the checkpoint effect), size {ASSUMED}"),
     pd1_exhaustion_relief=(0.0, "anti-PD-1 acts through the PD-1:PD-L1 block (pd1_inhibition_weight), not by "
                                 "undoing the exhaustion programme (Pauken 2016 Science)"),
 )

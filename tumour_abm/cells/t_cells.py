@@ -64,6 +64,10 @@ class TCellParams(ImmuneParams):
         0.5, unit="1", source="selinexor reduces PD-1/LAG-3/TIM-3 on CD8 TILs, review [72,87]", ge=0, le=1
     )
     checkpoint_ec50_nM: float = param(100.0, unit="nM", source=ASSUMED, gt=0)
+    granzyme_drug_gain: float = param(
+        0.0, unit="1", source="selinexor raised granzyme B in patients' endogenous T cells (review [86]); not measured "
+                              "in CAR-T cells: 0 for them", ge=0,
+    )
     checkpoint_hill: float = param(1.0, unit="1", source=ASSUMED, gt=0)
     nkg2a_rise_after: int = param(5, unit="engagements", source=f"NKG2A rises with stimulation, review [92,97,111]; {ASSUMED}", ge=0)
     nkg2a_per_engagement: float = param(0.05, unit="1", source=ASSUMED, ge=0)
@@ -86,11 +90,14 @@ class TCellDrugResponse:
     params: TCellParams
     impairment: float = 0.0
     checkpoint: float = 0.0
+    granzyme: float = 1.0  # × killing from the granzyme B rise (review [86])
 
     def update(self, conc_nM: float) -> None:
         p = self.params
         self.impairment = p.impairment_max * drug_effect(conc_nM, p.impairment_ic50_nM, p.impairment_hill)
         self.checkpoint = drug_effect(conc_nM, p.checkpoint_ec50_nM, p.checkpoint_hill)
+        if p.granzyme_drug_gain:  # (the rise follows the checkpoint effect's exposure-response)
+            self.granzyme = 1.0 + p.granzyme_drug_gain * self.checkpoint
 
 
 def t_cell_kill_hazard(
@@ -176,6 +183,8 @@ class TCellPopulation(ImmunePopulation):
             nkg2a_blockade=m.therapy.nkg2a_blockade,
             suppression=0.0 if m.suppression is None else m.suppression.t_cells[x, y],
         )
+        if self.drug.granzyme != 1.0:
+            hazard = hazard * self.drug.granzyme
         inhibition = self.pd1_inhibition(t, exhaustion)
         if inhibition is not None:
             hazard = hazard * (1.0 - inhibition)

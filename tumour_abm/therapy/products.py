@@ -7,9 +7,9 @@ Cell infusions are the only events that change the tissue directly: they add cel
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import Literal
+
+import numpy as np
 
 from ..cells.cancer import AntigenName
 from ..params import ASSUMED, Params, param, section, variant
