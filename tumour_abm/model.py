@@ -86,6 +86,7 @@ class TumourModel(mesa.Model):
         # Their order within a step (a type without cells draws nothing).
         self.immune = (self.macrophages, self.neutrophils, self.nk, self.car_t, self.cd8, *self.suppressors)
         self.suppression: LocalSuppression | None = None  # what effectors meet at each site this step
+        self._suppression_now: tuple[int, LocalSuppression | None] | None = None
         self.grid.occupant = self.occupant
         for population in self.immune:
             asked = population.params.initial_count
@@ -262,6 +263,13 @@ class TumourModel(mesa.Model):
             near = next_to(self.cancer.row_at >= 0) if self.cancer.n_alive else None
             self._near_cancer = (key, near)
         return self._near_cancer[1]
+
+    def suppression_now(self) -> LocalSuppression | None:
+        """The suppression map as the suppressors stand now (for records and views; the step's own map is made
+        before the cells act), made once per step however often it is asked for."""
+        if self._suppression_now is None or self._suppression_now[0] != self.steps:
+            self._suppression_now = (self.steps, LocalSuppression.of(self.suppressors))
+        return self._suppression_now[1]
 
     def _next_to_m2(self) -> np.ndarray | None:
         m2 = self.macrophages.sites_where("m2")

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .cells.nk import NK_PATHS, NKG2A_STATES, ONE_KILL
-from .cells.suppressors import LocalSuppression
 from .outcomes import ratio
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ def _suppression_at(m: TumourModel, effectors, kind: str) -> float:
     sites = np.concatenate([population.sites(population.store.rows()) for population in effectors])
     if not len(sites):
         return float("nan")
-    suppression = LocalSuppression.of(m.suppressors)
+    suppression = m.suppression_now()
     return 0.0 if suppression is None else float(getattr(suppression, kind)[sites[:, 0], sites[:, 1]].mean())
 
 

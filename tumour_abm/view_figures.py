@@ -8,15 +8,13 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
-
-from .cells.suppressors import LocalSuppression
 from .model import CANCER, EMPTY, SITE_CODES
 from .plots import SITE_CMAP, site_legend
 from .reporters import KILLS, TIMESERIES
 
 def _t_cell_suppression(model) -> np.ndarray:
     """What Tregs and MDSCs take from a T cell's killing and division at each site (0 without them)."""
-    suppression = LocalSuppression.of(model.suppressors)
+    suppression = model.suppression_now()
     return np.zeros(model.vessels.shape) if suppression is None else suppression.t_cells
 
 

@@ -91,6 +91,7 @@ class AssayPlan(TherapyPlan):
             tumour_growth_factor=growth,
             death_receptor_blockade=c.trail_blockade if "trail_blockade" in given else 0.0,
             # An engager in the well at a saturating concentration: its dosed occupancy throughout.
-            engagers={getattr(p, name).target: getattr(p, name).occupancy for name in T_CELL_ENGAGERS if name in given},
+            engagers={engager.target: engager.occupancy
+                      for engager in (getattr(p, name) for name in T_CELL_ENGAGERS if name in given)},
         )
 
